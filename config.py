@@ -1,0 +1,97 @@
+"""Configuration classes. Every key has a default; environment variables override."""
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    SERVICE_NAME = "Pathfinder"
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'pathfinder.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search"))
+    SEARCH_ENABLED = True
+
+    # Sessions: secure cookies, idle and absolute timeouts, no remember-me cookie.
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "pathfinder_session"
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_env_int("SESSION_IDLE_MINUTES", 30))
+    SESSION_ABSOLUTE_HOURS = _env_int("SESSION_ABSOLUTE_HOURS", 12)
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 3600
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per minute;200 per day")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;50 per day")
+
+    # Email: SMTP when MAIL_SERVER is set, otherwise stored in the outbox (site admins can read it).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "no-reply@pathfinder.localhost")
+
+    EMAIL_TOKEN_MAX_AGE = 60 * 60 * 24 * 3
+    RESET_TOKEN_MAX_AGE = 60 * 60
+    INVITE_TOKEN_MAX_AGE = 60 * 60 * 24 * 14
+
+    PER_PAGE = 20
+    API_MAX_PER_PAGE = 100
+    DEMO_DATA_ALLOWED = True
+    PREFERRED_URL_SCHEME = "http"
+
+
+class DevelopmentConfig(Config):
+    # The embedded default serves plain http on 127.0.0.1, so the cookie cannot demand https.
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SEARCH_INDEX_DIR = ""  # tests pass a temporary directory
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    SESSION_COOKIE_SECURE = False
+    MAIL_SERVER = ""
+
+
+class ProductionConfig(Config):
+    PREFERRED_URL_SCHEME = "https"
+    DEMO_DATA_ALLOWED = False
+
+    def __init__(self):
+        if self.SECRET_KEY == "dev-only-change-me":
+            raise RuntimeError("Set SECRET_KEY for production")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

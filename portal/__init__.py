@@ -1,0 +1,63 @@
+"""The Pathfinder portal: application factory."""
+import os
+
+from flask import Flask
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from config import BASE_DIR, CONFIGS
+
+
+def create_app(config=None):
+    """Build the app: configuration, extensions, blueprints, error handlers and CLI."""
+    app = Flask(__name__, template_folder=str(BASE_DIR / "templates"),
+                static_folder=str(BASE_DIR / "static"), instance_path=str(BASE_DIR / "instance"))
+    _configure(app, config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    from portal import errors, security, cli
+    errors.init_app(app)
+    security.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _configure(app, config):
+    if config is None:
+        config = CONFIGS[os.environ.get("PORTAL_ENV", "development")]
+    app.config.from_object(config() if isinstance(config, type) else config)
+    app.jinja_loader = ChoiceLoader([
+        app.jinja_loader,
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def _init_extensions(app):
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from portal.extensions import csrf, db, limiter, login_manager, migrate
+    from portal import models  # noqa: F401  (registers every table on the metadata)
+    from portal.search import index as search_index
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, directory=str(BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    WTFormsHelpers(app)
+    search_index.init_app(app)
+
+
+def _register_blueprints(app):
+    from portal.accounts import bp as accounts_bp
+    from portal.admin import bp as admin_bp
+    from portal.api import bp as api_bp
+    from portal.main import bp as main_bp
+    from portal.organisations import bp as organisations_bp
+
+    for blueprint in (main_bp, accounts_bp, organisations_bp, admin_bp, api_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,6 @@
+from portal.admin import bp
+
+
+@bp.get("/")
+def index():
+    return "TODO"

@@ -1,0 +1,6 @@
+from portal.api import bp
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return {}

@@ -1,0 +1,89 @@
+"""Command-line tasks, grouped by area: `flask seed …`, `flask search …`, `flask users …`."""
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+seed_cli = AppGroup("seed", help="Load reference and demo data from seed/.")
+search_cli = AppGroup("search", help="Build and check the search index.")
+users_cli = AppGroup("users", help="Manage people who sign in.")
+
+
+def progress_printer(label, total=None, every=500):
+    """Return a callback printing progress to stderr every `every` items."""
+    def report(count):
+        if count % every == 0 or (total and count == total):
+            suffix = f"/{total}" if total else ""
+            click.echo(f"  {label}: {count}{suffix}", err=True)
+    return report
+
+
+@seed_cli.command("reference")
+def seed_reference():
+    """Load CPV codes, areas and vocabularies (safe to run again)."""
+    from portal.reference.loaders import load_reference
+
+    counts = load_reference(progress=lambda msg: click.echo(f"  {msg}", err=True))
+    for name, count in counts.items():
+        click.echo(f"{name}: {count}")
+
+
+@seed_cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when organisations already exist.")
+def seed_demo(if_empty):
+    """Load demo organisations and one demo account per role (never in production)."""
+    from portal.organisations.demo import DEMO_PASSWORD, load_demo
+
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("Demo data is not allowed in this configuration")
+    result = load_demo(if_empty=if_empty, progress=lambda msg: click.echo(f"  {msg}", err=True))
+    if result is None:
+        click.echo("Demo data already loaded.")
+        return
+    click.echo(f"Loaded {result['organisations']} demo organisations.")
+    click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+    for role, email in result["accounts"].items():
+        click.echo(f"  {role:<22} {email}")
+
+
+@search_cli.command("rebuild")
+@click.option("--if-needed", is_flag=True, help="Only when the index is missing or empty.")
+def search_rebuild(if_needed):
+    """Rebuild the organisation index from the database."""
+    from portal.search import services as search_services
+
+    if if_needed and not search_services.needs_rebuild():
+        click.echo("Search index is up to date.")
+        return
+    count = search_services.rebuild(progress=progress_printer("indexed"))
+    click.echo(f"Indexed {count} organisations.")
+
+
+@search_cli.command("check")
+def search_check():
+    """Compare the index with the database; exit 1 when they differ."""
+    from portal.search import services as search_services
+
+    report = search_services.check()
+    for kind in ("missing", "stale", "extra"):
+        click.echo(f"{kind}: {len(report[kind])}")
+    if any(report.values()):
+        sys.exit(1)
+
+
+@users_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Site administrator")
+@click.password_option()
+def create_admin(email, name, password):
+    """Create a site administrator account."""
+    from portal.accounts.services import create_site_admin
+
+    user = create_site_admin(email=email, name=name, password=password)
+    click.echo(f"Created site admin {user.email}")
+
+
+def init_app(app):
+    for group in (seed_cli, search_cli, users_cli):
+        app.cli.add_command(group)

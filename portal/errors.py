@@ -1,0 +1,54 @@
+"""Error pages in the portal's style, or JSON for API clients."""
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.core.exceptions import DomainError
+from portal.extensions import db
+
+TITLES = {
+    400: "There is a problem with your request",
+    403: "You do not have permission to see this page",
+    404: "Page not found",
+    405: "That action is not allowed here",
+    413: "The file is too large",
+    429: "Too many attempts",
+    500: "Sorry, there is a problem with the service",
+}
+
+
+def wants_json():
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status, message=None, template=None):
+    title = TITLES.get(status, "There is a problem")
+    if wants_json():
+        return jsonify({"status": status, "error": title, "message": message or title}), status
+    return render_template(template or "errors/error.html", status=status, title=title,
+                           message=message), status
+
+
+def init_app(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return error_response(400, "Your form expired or was sent from another site.",
+                              template="errors/csrf.html")
+
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        db.session.rollback()
+        return error_response(error.status_code, error.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return error_response(error.code or 500, error.description if error.code == 429 else None)
+
+    @app.errorhandler(Exception)
+    def unhandled(error):
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        return error_response(500)

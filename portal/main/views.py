@@ -1,0 +1,44 @@
+from flask import jsonify, render_template
+from flask_login import current_user
+from sqlalchemy import text
+
+from portal.extensions import db
+from portal.main import bp
+from portal.organisations import services as organisation_services
+from portal.search.index import get_index
+
+
+@bp.get("/")
+def home():
+    counts = organisation_services.directory_counts()
+    return render_template("main/home.html", title="Find and win public service contracts",
+                           counts=counts, user=current_user)
+
+
+@bp.get("/about-the-data")
+def about_data():
+    return render_template("main/about_data.html", title="About the data")
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("main/accessibility.html", title="Accessibility statement")
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness and readiness: database reachable and search index readable."""
+    checks, healthy = {}, True
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = {"status": "ok", "dialect": db.engine.dialect.name}
+    except Exception as error:  # report, do not raise: this is the health check
+        healthy = False
+        checks["database"] = {"status": "error", "detail": error.__class__.__name__}
+    try:
+        checks["search"] = {"status": "ok", **get_index().status()}
+    except Exception as error:
+        healthy = False
+        checks["search"] = {"status": "error", "detail": error.__class__.__name__}
+    body = {"status": "ok" if healthy else "error", "checks": checks}
+    return jsonify(body), 200 if healthy else 503

@@ -1,0 +1,1 @@
+"""Reference data: CPV codes, UK geography and the charity classification vocabularies."""

@@ -1,0 +1,1 @@
+"""Full-text search. The only package that imports whoosh."""
