@@ -52,12 +52,14 @@ def _init_extensions(app):
     search_index.init_app(app)
 
 
-def _register_blueprints(app):
-    from portal.accounts import bp as accounts_bp
-    from portal.admin import bp as admin_bp
-    from portal.api import bp as api_bp
-    from portal.main import bp as main_bp
-    from portal.organisations import bp as organisations_bp
+BLUEPRINT_PACKAGES = ("main", "accounts", "organisations", "pipeline", "accreditation", "matching",
+                      "admin", "api")
 
-    for blueprint in (main_bp, accounts_bp, organisations_bp, admin_bp, api_bp):
-        app.register_blueprint(blueprint)
+
+def _register_blueprints(app):
+    """Import each package's views (which attach routes to its blueprint), then register it."""
+    import importlib
+
+    for name in BLUEPRINT_PACKAGES:
+        importlib.import_module(f"portal.{name}.views")
+        app.register_blueprint(importlib.import_module(f"portal.{name}").bp)

@@ -8,6 +8,11 @@ from flask.cli import AppGroup
 seed_cli = AppGroup("seed", help="Load reference and demo data from seed/.")
 search_cli = AppGroup("search", help="Build and check the search index.")
 users_cli = AppGroup("users", help="Manage people who sign in.")
+bench_cli = AppGroup("bench", help="Measure speed and quality.")
+
+# Each domain package may have a `cli` module adding commands to these groups (or its own group
+# in a module-level `commands` list), and a `demo` module with `load_demo(progress)`.
+DOMAIN_PACKAGES = ("pipeline", "accreditation", "matching", "search")
 
 
 def progress_printer(label, total=None, every=500):
@@ -37,11 +42,15 @@ def seed_demo(if_empty):
 
     if not current_app.config["DEMO_DATA_ALLOWED"]:
         raise click.ClickException("Demo data is not allowed in this configuration")
-    result = load_demo(if_empty=if_empty, progress=lambda msg: click.echo(f"  {msg}", err=True))
+    report = lambda msg: click.echo(f"  {msg}", err=True)  # noqa: E731
+    result = load_demo(if_empty=if_empty, progress=report)
     if result is None:
         click.echo("Demo data already loaded.")
         return
     click.echo(f"Loaded {result['organisations']} demo organisations.")
+    for name, module in _domain_modules("demo"):
+        for label, count in (module.load_demo(progress=report) or {}).items():
+            click.echo(f"{label}: {count}")
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
     for role, email in result["accounts"].items():
         click.echo(f"  {role:<22} {email}")
@@ -84,6 +93,19 @@ def create_admin(email, name, password):
     click.echo(f"Created site admin {user.email}")
 
 
+def _domain_modules(kind):
+    import importlib
+    import importlib.util
+
+    for name in DOMAIN_PACKAGES:
+        module_name = f"portal.{name}.{kind}"
+        if importlib.util.find_spec(module_name) is not None:
+            yield name, importlib.import_module(module_name)
+
+
 def init_app(app):
-    for group in (seed_cli, search_cli, users_cli):
+    for _name, module in _domain_modules("cli"):
+        for group in getattr(module, "commands", []):
+            app.cli.add_command(group)
+    for group in (seed_cli, search_cli, users_cli, bench_cli):
         app.cli.add_command(group)

@@ -4,3 +4,6 @@ from portal.core.audit import AuditEvent  # noqa: F401
 from portal.core.mail import OutboxMessage  # noqa: F401
 from portal.organisations.models import Credential, Organisation, PastWork  # noqa: F401
 from portal.reference.models import Area, CpvCode, VocabularyTerm  # noqa: F401
+from portal.pipeline import models as _pipeline  # noqa: F401,E402
+from portal.accreditation import models as _accreditation  # noqa: F401,E402
+from portal.matching import models as _matching  # noqa: F401,E402

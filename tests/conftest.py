@@ -1,9 +1,15 @@
 """Shared fixtures: one app per test session, clean tables per test, factories, sign-in helper."""
 import os
 import re
+import tempfile
+
+# A file, not ":memory:", so apps built with other settings in a test share the same database.
+os.environ.setdefault("TEST_DATABASE_URL",
+                      f"sqlite:///{tempfile.mkdtemp(prefix='pathfinder-test-')}/test.db")
 
 import pytest
-from sqlalchemy import text
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 
 from config import TestingConfig
 from portal import create_app
@@ -14,6 +20,21 @@ REFERENCE_TABLES = {"cpv_code", "area", "vocabulary_term"}
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+_skipped = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skipped test hides a missing dependency, so it fails the run."""
+    if IN_CI and _skipped and session.exitstatus == 0:
+        print(f"\nCI: {len(_skipped)} test(s) skipped, which counts as a failure: {_skipped[:5]}")
+        session.exitstatus = 1
+
+
 def skip_or_fail(reason):
     """Outside CI a missing dependency skips a test; in CI it is a failure."""
     if IN_CI:
@@ -21,9 +42,29 @@ def skip_or_fail(reason):
     pytest.skip(reason)
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    Without this, a request made while a test holds an app context would share its `g` (and
+    Flask-Login's cached user) and its database session. Afterwards the test's session is expired
+    so it sees what the request committed.
+    """
+
+    def open(self, *args, **kwargs):
+        outer = _cv_app.get(None)
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            if outer is not None:
+                _db.session.expire_all()
+
+
 @pytest.fixture(scope="session")
 def app():
     app = create_app(TestingConfig)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
         _db.create_all()

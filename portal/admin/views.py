@@ -1,6 +1,69 @@
+"""Site administration: every route needs a signed-in site admin; anyone else sees a 404."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.accounts import services as account_services
 from portal.admin import bp
+from portal.admin import services
+
+
+@bp.before_request
+def require_site_admin():
+    if not (current_user.is_authenticated and current_user.is_site_admin):
+        abort(404)
+
+
+def _page():
+    return request.args.get("page", 1, type=int)
 
 
 @bp.get("/")
 def index():
-    return "TODO"
+    return render_template("admin/index.html", title="Site administration")
+
+
+@bp.get("/users")
+def users():
+    q = request.args.get("q", "")
+    return render_template("admin/users.html", title="People", q=q,
+                           pagination=services.list_users(q, _page()))
+
+
+@bp.post("/users/<int:user_id>/<any(suspended, active):status>")
+def set_user_status(user_id, status):
+    user = account_services.set_user_status(current_user, user_id, status)
+    flash(f"{user.email} is now {status}.", "success")
+    return redirect(request.referrer or url_for("admin.users"))
+
+
+@bp.get("/organisations")
+def organisations():
+    q, status = request.args.get("q", ""), request.args.get("status", "")
+    return render_template("admin/organisations.html", title="Organisations", q=q, status=status,
+                           pagination=services.list_organisations(q, status, _page()))
+
+
+@bp.post("/organisations/<int:org_id>/<any(suspended, active):status>")
+def set_organisation_status(org_id, status):
+    org = account_services.set_organisation_status(current_user, org_id, status)
+    flash(f"{org.name} is now {status}.", "success")
+    return redirect(request.referrer or url_for("admin.organisations"))
+
+
+@bp.get("/outbox")
+def outbox():
+    return render_template("admin/outbox.html", title="Email outbox",
+                           pagination=services.list_outbox(_page()))
+
+
+@bp.get("/outbox/<int:message_id>")
+def outbox_message(message_id):
+    message = services.outbox_message(message_id)
+    return render_template("admin/outbox_message.html", title=message.subject, message=message)
+
+
+@bp.get("/audit")
+def audit():
+    action = request.args.get("action", "")
+    return render_template("admin/audit.html", title="Audit trail", action=action,
+                           pagination=services.list_audit(action, _page()))

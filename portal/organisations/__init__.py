@@ -1,5 +1,3 @@
 from flask import Blueprint
 
 bp = Blueprint("organisations", __name__)
-
-from portal.organisations import views  # noqa: E402,F401

@@ -1,8 +1,35 @@
-"""Use cases for organisation profiles and the directory."""
-from sqlalchemy import func, select
+"""Use cases for organisation profiles, the pickers and the directory."""
+from dataclasses import dataclass, field, fields
 
+from flask import g
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from portal.core import audit
+from portal.core.exceptions import DomainError, NotFound
+from portal.core.mixins import utcnow
 from portal.extensions import db
-from portal.organisations.models import ORG_TYPES, Organisation
+from portal.organisations.models import (
+    INCOME_BANDS, ORG_TYPES, Credential, Organisation, PastWork,
+    normalise_charity_number, normalise_company_number, normalise_postcode, organisation_area,
+    organisation_cpv,
+)
+from portal.reference import services as reference
+from portal.reference.models import Area, CpvCode, VocabularyTerm
+from portal.search.services import search_organisation_ids
+
+VOCABULARIES = ("client_group", "way_of_working")
+SORTS = {
+    "relevance": "Best match",
+    "name": "Name (A to Z)",
+    "name_desc": "Name (Z to A)",
+    "income": "Largest income first",
+}
+PAST_WORK_PER_PAGE = 10
+MAX_PEOPLE = 10_000_000
+MAX_POUNDS = 10**12
+AREA_KIND_ORDER = {"country": 0, "region": 1, "county": 2, "authority": 3}
 
 
 def directory_counts():
@@ -14,3 +41,588 @@ def directory_counts():
     counts = {key: 0 for key in ORG_TYPES}
     counts.update(dict(rows))
     return counts
+
+
+# --- Access -------------------------------------------------------------------------------------
+
+def can_edit(user, org):
+    """Members of the organisation and site admins may change its profile."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_site_admin or user.organisation_id == org.id)
+
+
+def get_public_organisation(org_id, viewer=None):
+    """Return an organisation anyone may see; suspended ones only to site admins."""
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound("Organisation not found")
+    if not org.is_active and not getattr(viewer, "is_site_admin", False):
+        raise NotFound("Organisation not found")
+    return org
+
+
+def get_editable_organisation(org_id, user):
+    """Return the organisation if `user` may edit it. Anyone else is told it does not exist."""
+    org = db.session.get(Organisation, org_id)
+    if org is None or not can_edit(user, org):
+        raise NotFound("Organisation not found")
+    return org
+
+
+def _actor_id(actor):
+    return getattr(actor, "id", None)
+
+
+def _touch(org):
+    """Collections do not bump updated_at on their own; the search index watches it."""
+    org.updated_at = utcnow()
+
+
+# --- Main details -------------------------------------------------------------------------------
+
+PROFILE_FIELDS = (
+    "name", "other_names", "legal_form", "charity_number", "company_number", "address",
+    "postcode", "website", "income_band", "latest_income", "staff_count", "volunteer_count",
+    "description", "contact_role", "contact_email",
+)
+_TEXT_FIELDS = ("other_names", "address", "website", "description", "contact_role")
+_COUNT_LABELS = {"staff_count": "number of staff", "volunteer_count": "number of volunteers"}
+
+
+def _clean_text(value):
+    value = (value or "").strip()
+    return value or None
+
+
+def _clean_count(name, value):
+    if value is None or value == "":
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_PEOPLE:
+        raise DomainError(f"Enter the {_COUNT_LABELS[name]} as a whole number, 0 or more",
+                          field=name)
+    return value
+
+
+def _clean_email(value):
+    value = _clean_text(value)
+    return value.lower() if value else None
+
+
+def _apply_profile(org, data):
+    if "name" in data:
+        name = _clean_text(data["name"])
+        if not name:
+            raise DomainError("Enter the name of the organisation", field="name")
+        org.name = name
+    for name in _TEXT_FIELDS:
+        if name in data:
+            setattr(org, name, _clean_text(data[name]))
+    if "legal_form" in data:
+        org.set_type(org.org_type, data["legal_form"])
+    if "charity_number" in data:
+        org.charity_number = normalise_charity_number(data["charity_number"])
+    if "company_number" in data:
+        org.company_number = normalise_company_number(data["company_number"])
+    if "postcode" in data:
+        org.postcode = normalise_postcode(data["postcode"])
+    for name in _COUNT_LABELS:
+        if name in data:
+            setattr(org, name, _clean_count(name, data[name]))
+    if "contact_email" in data:
+        org.contact_email = _clean_email(data["contact_email"])
+    if "latest_income" in data or "income_band" in data:
+        if (data.get("latest_income") or 0) >= MAX_POUNDS:
+            raise DomainError("Enter a smaller amount for latest annual income",
+                              field="latest_income")
+        org.set_income(data.get("latest_income", org.latest_income),
+                       data.get("income_band", org.income_band) or None)
+
+
+def update_profile(org, data, actor):
+    """Change an organisation's main details and return the names of the fields that changed.
+
+    `data` holds any of PROFILE_FIELDS; formats are checked by the model's rules and a broken
+    rule raises DomainError naming the field, leaving the organisation unchanged.
+    """
+    before = {name: getattr(org, name) for name in PROFILE_FIELDS}
+    try:
+        _apply_profile(org, data)
+    except DomainError:
+        db.session.rollback()
+        raise
+    changed = [name for name in PROFILE_FIELDS if getattr(org, name) != before[name]]
+    if changed:
+        audit.record("organisation.updated", org, actor_id=_actor_id(actor), fields=changed)
+        db.session.commit()
+    return changed
+
+
+# --- Service categories (CPV) -------------------------------------------------------------------
+
+def _cpv_or_error(code):
+    cpv = db.session.get(CpvCode, (code or "").strip())
+    if cpv is None:
+        raise DomainError("Choose a category from the list", field="code")
+    return cpv
+
+
+def add_category(org, code, actor):
+    """Add a CPV code to what the organisation delivers. Returns (code, added?)."""
+    cpv = _cpv_or_error(code)
+    if cpv in org.cpv_codes:
+        return cpv, False
+    org.cpv_codes.append(cpv)
+    _touch(org)
+    audit.record("organisation.category_added", org, actor_id=_actor_id(actor), code=cpv.code)
+    db.session.commit()
+    return cpv, True
+
+
+def remove_category(org, code, actor):
+    """Remove a CPV code from the organisation's list. Returns (code, removed?)."""
+    cpv = _cpv_or_error(code)
+    if cpv not in org.cpv_codes:
+        return cpv, False
+    org.cpv_codes.remove(cpv)
+    _touch(org)
+    audit.record("organisation.category_removed", org, actor_id=_actor_id(actor), code=cpv.code)
+    db.session.commit()
+    return cpv, True
+
+
+def cpv_ancestors(cpv):
+    """The chain of parents from the division down to (not including) `cpv`."""
+    chain, parent = [], cpv.parent
+    while parent is not None:
+        chain.append(parent)
+        parent = parent.parent
+    return list(reversed(chain))
+
+
+def _child_counts(codes):
+    if not codes:
+        return {}
+    rows = db.session.execute(
+        select(CpvCode.parent_code, func.count(CpvCode.code))
+        .where(CpvCode.parent_code.in_(codes)).group_by(CpvCode.parent_code)
+    ).all()
+    return dict(rows)
+
+
+def social_service_codes():
+    """The CPV codes eForms lists as social and other specific services."""
+    return db.session.scalars(
+        select(CpvCode).where(CpvCode.is_social_service.is_(True)).order_by(CpvCode.code)
+    ).all()
+
+
+@dataclass
+class CategoryPicker:
+    chosen: list
+    results: list
+    mode: str  # "search", "browse" or "social"
+    parent: CpvCode | None = None
+    breadcrumbs: list = field(default_factory=list)
+    child_counts: dict = field(default_factory=dict)
+
+
+def category_picker(org, q=None, parent=None, social=False):
+    """What the category picker shows: search results, one level of the tree, or social codes."""
+    q = (q or "").strip()
+    if q:
+        picker = CategoryPicker(org.cpv_codes, list(reference.search_cpv(q, limit=50)), "search")
+    elif social:
+        picker = CategoryPicker(org.cpv_codes, social_service_codes(), "social")
+    else:
+        node = db.session.get(CpvCode, parent) if parent else None
+        children = reference.cpv_children(node.code if node else None)
+        picker = CategoryPicker(org.cpv_codes, list(children), "browse", parent=node,
+                                breadcrumbs=cpv_ancestors(node) if node else [])
+    picker.child_counts = _child_counts([c.code for c in picker.results])
+    return picker
+
+
+# --- Areas served -------------------------------------------------------------------------------
+
+def _area_or_error(code):
+    area = db.session.get(Area, (code or "").strip())
+    if area is None:
+        raise DomainError("Choose an area from the list", field="code")
+    return area
+
+
+def _authorities(codes):
+    if not codes:
+        return []
+    return db.session.scalars(select(Area).where(Area.code.in_(codes))).all()
+
+
+def add_area(org, code, actor):
+    """Add an area; a nation, region or county adds each of its authorities.
+
+    Returns the area and how many authorities were new to the list.
+    """
+    area = _area_or_error(code)
+    present = {a.code for a in org.areas}
+    new = [a for a in _authorities(reference.expand_area_codes([area.code])) if a.code not in present]
+    if new:
+        org.areas.extend(new)
+        _touch(org)
+        audit.record("organisation.areas_added", org, actor_id=_actor_id(actor), via=area.code,
+                     codes=sorted(a.code for a in new))
+        db.session.commit()
+    return area, len(new)
+
+
+def remove_area(org, code, actor):
+    """Remove an authority, or every chosen authority inside a nation, region or county."""
+    area = _area_or_error(code)
+    inside = set(reference.expand_area_codes([area.code])) | {area.code}
+    return area, _remove_areas(org, [a for a in org.areas if a.code in inside], actor, via=area.code)
+
+
+def remove_all_areas(org, actor):
+    """Clear the list of areas served. Returns how many were removed."""
+    return _remove_areas(org, list(org.areas), actor, via="all")
+
+
+def _remove_areas(org, areas, actor, via):
+    if not areas:
+        return 0
+    for area in areas:
+        org.areas.remove(area)
+    _touch(org)
+    audit.record("organisation.areas_removed", org, actor_id=_actor_id(actor), via=via,
+                 codes=sorted(a.code for a in areas))
+    db.session.commit()
+    return len(areas)
+
+
+def _group_totals():
+    """Authorities in each nation and region, worked out once per request."""
+    if "area_group_totals" not in g:
+        groups = db.session.scalars(select(Area).where(Area.kind.in_(("country", "region")))).all()
+        g.area_group_totals = {
+            a.code: (a, set(reference.expand_area_codes([a.code]))) for a in groups
+        }
+    return g.area_group_totals
+
+
+@dataclass
+class AreaGroup:
+    area: Area | None  # the region, or the nation outside England; None when unknown
+    authorities: list
+    complete: bool
+
+    @property
+    def name(self):
+        return self.area.name if self.area else "Other areas"
+
+    @property
+    def code(self):
+        return self.area.code if self.area else None
+
+
+def group_areas(areas):
+    """Group chosen authorities by English region or by nation, noting groups covered in full."""
+    totals = _group_totals()
+    buckets = {}
+    for area in areas:
+        key = area.region_code if area.region_code in totals else area.country_code
+        buckets.setdefault(key if key in totals else None, []).append(area)
+    groups = []
+    for key, members in buckets.items():
+        group_area, everything = totals.get(key, (None, set()))
+        complete = bool(everything) and everything <= {a.code for a in members}
+        groups.append(AreaGroup(group_area, sorted(members, key=lambda a: a.name), complete))
+    return sorted(groups, key=lambda grp: (grp.area is None, grp.name))
+
+
+def area_labels(areas):
+    """Short labels: a nation or region covered in full by its name, otherwise each authority."""
+    chosen = {a.code for a in areas}
+    nations = [area for area, inside in _group_totals().values()
+               if area.kind == "country" and inside and inside <= chosen]
+    covered = {nation.code for nation in nations}
+    labels = sorted(nation.name for nation in nations)
+    for group in group_areas(areas):
+        if group.code in covered or (group.area and group.area.country_code in covered):
+            continue
+        labels.extend([group.name] if group.complete else [a.name for a in group.authorities])
+    return labels
+
+
+@dataclass
+class AreaPicker:
+    chosen_groups: list
+    results: list
+    authority_counts: dict  # for each nation, region or county shown
+    already_chosen: set  # results whose every authority is already on the list
+    searched: bool
+
+
+def area_picker(org, q=None):
+    """What the areas picker shows: search results, or the nations and regions as shortcuts."""
+    q = (q or "").strip()
+    if q:
+        results = list(reference.search_areas(q))
+    else:
+        results = db.session.scalars(
+            select(Area).where(Area.kind.in_(("country", "region"))).order_by(Area.name)
+        ).all()
+        results.sort(key=lambda a: (AREA_KIND_ORDER[a.kind], a.name))
+    chosen = {a.code for a in org.areas}
+    inside = {a.code: reference.expand_area_codes([a.code]) for a in results}
+    return AreaPicker(
+        group_areas(org.areas), results,
+        authority_counts={a.code: len(inside[a.code]) for a in results if a.kind != "authority"},
+        already_chosen={code for code, codes in inside.items() if codes and codes <= chosen},
+        searched=bool(q))
+
+
+# --- Client groups and ways of working ----------------------------------------------------------
+
+def vocabulary_terms():
+    """Every term of each vocabulary, in display order: {vocabulary: [VocabularyTerm]}."""
+    terms = db.session.scalars(
+        select(VocabularyTerm).where(VocabularyTerm.vocabulary.in_(VOCABULARIES))
+        .order_by(VocabularyTerm.position, VocabularyTerm.value)
+    ).all()
+    return {name: [t for t in terms if t.vocabulary == name] for name in VOCABULARIES}
+
+
+def set_terms(org, term_ids, actor):
+    """Replace the organisation's client groups and ways of working with `term_ids`."""
+    wanted = set(term_ids)
+    terms = db.session.scalars(
+        select(VocabularyTerm).where(VocabularyTerm.id.in_(wanted),
+                                     VocabularyTerm.vocabulary.in_(VOCABULARIES))
+    ).all() if wanted else []
+    if len(terms) != len(wanted):
+        raise DomainError("Choose from the lists shown", field="client_groups")
+    before, after = {t.id for t in org.terms}, {t.id for t in terms}
+    if before == after:
+        return False
+    org.terms = sorted(terms, key=lambda t: (t.position, t.value))
+    _touch(org)
+    audit.record("organisation.terms_updated", org, actor_id=_actor_id(actor),
+                 added=sorted(after - before), removed=sorted(before - after))
+    db.session.commit()
+    return True
+
+
+# --- Policies and certificates ------------------------------------------------------------------
+
+def add_credential(org, data, actor):
+    """Record a policy or certificate; insurance must state its cover."""
+    credential = Credential(
+        organisation_id=org.id, kind=data.get("kind"), title=_clean_text(data.get("title")),
+        reference=_clean_text(data.get("reference")), cover_amount=data.get("cover_amount"),
+        expires_on=data.get("expires_on"),
+    )
+    if not credential.title:
+        raise DomainError("Enter the name of the policy or certificate", field="title")
+    credential.validate()
+    db.session.add(credential)
+    db.session.flush()
+    audit.record("credential.added", credential, actor_id=_actor_id(actor), kind=credential.kind)
+    db.session.commit()
+    return credential
+
+
+def get_credential(org, credential_id):
+    """A credential of this organisation; another organisation's is reported as missing."""
+    credential = db.session.get(Credential, credential_id)
+    if credential is None or credential.organisation_id != org.id:
+        raise NotFound("Policy or certificate not found")
+    return credential
+
+
+def remove_credential(org, credential_id, actor):
+    """Delete one of the organisation's policies or certificates."""
+    credential = get_credential(org, credential_id)
+    audit.record("credential.removed", credential, actor_id=_actor_id(actor),
+                 kind=credential.kind, title=credential.title)
+    db.session.delete(credential)
+    db.session.commit()
+    return credential
+
+
+# --- Public profile -----------------------------------------------------------------------------
+
+def past_work_page(org, page=1, per_page=PAST_WORK_PER_PAGE):
+    """One page of the organisation's track record, most recent first."""
+    stmt = (select(PastWork).where(PastWork.organisation_id == org.id)
+            .order_by(PastWork.awarded_on.desc().nulls_last(), PastWork.id.desc()))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
+
+
+@dataclass
+class Profile:
+    org: Organisation
+    area_groups: list
+    past_work: Pagination
+    editable: bool
+
+
+def public_profile(org_id, viewer, work_page=1):
+    """Everything the public profile page shows, or NotFound."""
+    org = get_public_organisation(org_id, viewer)
+    return Profile(org, group_areas(org.areas), past_work_page(org, work_page),
+                   can_edit(viewer, org))
+
+
+# --- Directory ----------------------------------------------------------------------------------
+
+@dataclass
+class DirectoryQuery:
+    """Validated directory filters. Every field is optional."""
+
+    type: str | None = None
+    area: str | None = None
+    cpv: str | None = None
+    income_band: str | None = None
+    q: str | None = None
+    sort: str | None = None
+
+    @property
+    def effective_sort(self):
+        if self.sort:
+            return self.sort
+        return "relevance" if self.q else "name"
+
+    def as_args(self):
+        """The non-empty filters, as query-string arguments."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
+def _check_choice(value, allowed, field_name, message):
+    if value and value not in allowed:
+        raise DomainError(message, field=field_name)
+
+
+def parse_directory_query(args):
+    """Validate directory filters from query-string style `args`.
+
+    Raises DomainError naming the first bad field.
+    """
+    values = {f.name: (args.get(f.name) or "").strip() or None for f in fields(DirectoryQuery)}
+    _check_choice(values["type"], ORG_TYPES, "type", "Choose a type of organisation from the list")
+    _check_choice(values["income_band"], INCOME_BANDS, "income_band",
+                  "Choose an income band from the list")
+    _check_choice(values["sort"], SORTS, "sort", "Choose how to sort from the list")
+    if values["area"] and db.session.get(Area, values["area"]) is None:
+        raise DomainError("Choose an area from the list", field="area")
+    if values["cpv"] and db.session.get(CpvCode, values["cpv"]) is None:
+        raise DomainError("Enter an 8-digit CPV code from the list, like 85300000", field="cpv")
+    if values["q"] and len(values["q"]) > 200:
+        raise DomainError("Search text must be 200 characters or fewer", field="q")
+    return DirectoryQuery(**values)
+
+
+def _filtered(query):
+    stmt = select(Organisation).where(Organisation.status == "active")
+    if query.type:
+        stmt = stmt.where(Organisation.org_type == query.type)
+    if query.income_band:
+        stmt = stmt.where(Organisation.income_band == query.income_band)
+    if query.area:
+        codes = reference.expand_area_codes([query.area]) or {query.area}
+        stmt = stmt.where(Organisation.id.in_(
+            select(organisation_area.c.organisation_id)
+            .where(organisation_area.c.area_code.in_(sorted(codes)))))
+    if query.cpv:
+        prefix = reference.cpv_descendant_prefix(query.cpv)
+        stmt = stmt.where(Organisation.id.in_(
+            select(organisation_cpv.c.organisation_id)
+            .where(organisation_cpv.c.cpv_code.like(f"{prefix}%"))))
+    return stmt
+
+
+_BAND_RANK = case({key: rank for rank, key in enumerate(INCOME_BANDS)},
+                  value=Organisation.income_band, else_=-1)
+
+
+def _sorted(stmt, sort):
+    name = func.lower(Organisation.name)
+    if sort == "name_desc":
+        return stmt.order_by(name.desc(), Organisation.id.desc())
+    if sort == "income":
+        return stmt.order_by(Organisation.latest_income.desc().nulls_last(), _BAND_RANK.desc(),
+                             name, Organisation.id)
+    return stmt.order_by(name, Organisation.id)
+
+
+_LISTING_OPTIONS = (selectinload(Organisation.areas), selectinload(Organisation.cpv_codes))
+
+
+class RankedPagination(Pagination):
+    """Pages over ids already in order (search relevance), loading one page of rows."""
+
+    def _query_items(self):
+        ids = self._query_args["ids"][self._query_offset:self._query_offset + self.per_page]
+        rows = db.session.scalars(
+            select(Organisation).where(Organisation.id.in_(ids)).options(*_LISTING_OPTIONS)
+        ).all()
+        by_id = {org.id: org for org in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def _query_count(self):
+        return len(self._query_args["ids"])
+
+
+def search_directory(query, page=1, per_page=20):
+    """Active organisations matching `query`, one page at a time.
+
+    Free text goes through the search index and keeps its order unless another sort is asked
+    for; every other filter is SQL, so results always agree with the database.
+    """
+    stmt = _filtered(query)
+    if query.q:
+        ranked = search_organisation_ids(query.q)
+        stmt = stmt.where(Organisation.id.in_(ranked))
+        if query.effective_sort == "relevance":
+            allowed = set(db.session.scalars(stmt.with_only_columns(Organisation.id)))
+            ordered = [org_id for org_id in ranked if org_id in allowed]
+            return RankedPagination(page=page, per_page=per_page, error_out=False,
+                                    max_per_page=None, ids=ordered)
+    stmt = _sorted(stmt, query.effective_sort).options(*_LISTING_OPTIONS)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
+
+
+@dataclass
+class DirectoryPage:
+    query: DirectoryQuery
+    results: Pagination
+    options: dict
+    errors: list = field(default_factory=list)
+
+
+def browse_directory(args, page=1, per_page=20):
+    """The directory page: filters read from `args`, one page of results and the choices for
+    the filter form. A bad filter is reported and left out; the others still apply."""
+    values = {f.name: args.get(f.name) for f in fields(DirectoryQuery)}
+    errors = []
+    while True:
+        try:
+            query = parse_directory_query(values)
+            break
+        except DomainError as problem:
+            errors.append(problem)
+            values[problem.field] = None
+    return DirectoryPage(query, search_directory(query, page, per_page),
+                         directory_filter_options(query.cpv), errors)
+
+
+def directory_filter_options(current_cpv=None):
+    """Choices for the directory's area and category filters."""
+    areas = db.session.scalars(select(Area)).all()
+    areas.sort(key=lambda a: (AREA_KIND_ORDER.get(a.kind, 9), a.name))
+    divisions = db.session.scalars(
+        select(CpvCode).where(CpvCode.parent_code.is_(None)).order_by(CpvCode.code)).all()
+    categories = divisions + [c for c in social_service_codes() if c not in divisions]
+    if current_cpv and current_cpv not in {c.code for c in categories}:
+        extra = db.session.get(CpvCode, current_cpv)
+        categories = ([extra] if extra else []) + categories
+    return {"areas": areas, "categories": categories}

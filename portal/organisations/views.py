@@ -1,11 +1,198 @@
-from portal.organisations import bp
+"""Organisation profiles, their editing pages and the directory."""
+from functools import wraps
 
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal.core.exceptions import DomainError
+from portal.organisations import bp, forms, services
+
+MAX_PAGE = 100_000
+
+
+def _page_arg():
+    page = request.args.get("page", 1, type=int)
+    return page if page and 0 < page <= MAX_PAGE else 1
+
+
+def editable(view):
+    """Load the organisation for a member or site admin; anyone else gets a 404."""
+    @wraps(view)
+    @login_required
+    def wrapper(org_id, **kwargs):
+        org = services.get_editable_organisation(org_id, current_user)
+        return view(org, **kwargs)
+    return wrapper
+
+
+# --- Public pages -------------------------------------------------------------------------------
 
 @bp.get("/organisations")
 def directory():
-    return "TODO"
+    listing = services.browse_directory(request.args, _page_arg(), current_app.config["PER_PAGE"])
+    form = forms.DirectoryForm(request.args, listing.options, services.SORTS)
+    for error in listing.errors:
+        forms.attach_error(form, error)
+    return render_template("organisations/directory.html", title="Find an organisation",
+                           form=form, query=listing.query, results=listing.results,
+                           area_labels=services.area_labels)
 
 
 @bp.get("/organisations/<int:org_id>")
 def show(org_id):
-    return "TODO"
+    profile = services.public_profile(org_id, current_user, work_page=_page_arg())
+    return render_template("organisations/show.html", title=profile.org.name, profile=profile,
+                           org=profile.org)
+
+
+# --- Main details -------------------------------------------------------------------------------
+
+@bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
+@editable
+def edit(org):
+    form = forms.ProfileForm(org)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(org, form.profile_data(), current_user)
+        except DomainError as error:
+            forms.attach_error(form, error)
+        else:
+            flash("Organisation details saved", "success")
+            return redirect(url_for(".show", org_id=org.id))
+    return render_template("organisations/edit.html", title="Edit organisation details",
+                           form=form, org=org)
+
+
+# --- Service categories -------------------------------------------------------------------------
+
+@bp.get("/organisations/<int:org_id>/categories")
+@editable
+def categories(org):
+    picker = services.category_picker(org, q=request.args.get("q"),
+                                      parent=request.args.get("parent"),
+                                      social=bool(request.args.get("social")))
+    return render_template("organisations/categories.html", title="Service categories", org=org,
+                           picker=picker, q=request.args.get("q", "").strip())
+
+
+def _picker_post(org, action, endpoint, describe):
+    form = forms.CodeForm()
+    if form.validate_on_submit():
+        try:
+            item, changed = action(org, form.code.data, current_user)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(describe(item, changed), "success" if changed else "info")
+    return redirect(url_for(endpoint, org_id=org.id, **form.return_args()))
+
+
+@bp.post("/organisations/<int:org_id>/categories/add")
+@editable
+def add_category(org):
+    return _picker_post(org, services.add_category, ".categories", lambda cpv, added: (
+        f"Added {cpv.code} {cpv.description}" if added else f"{cpv.code} is already in your list"))
+
+
+@bp.post("/organisations/<int:org_id>/categories/remove")
+@editable
+def remove_category(org):
+    return _picker_post(org, services.remove_category, ".categories", lambda cpv, removed: (
+        f"Removed {cpv.code} {cpv.description}" if removed else f"{cpv.code} was not in your list"))
+
+
+# --- Areas served -------------------------------------------------------------------------------
+
+@bp.get("/organisations/<int:org_id>/areas")
+@editable
+def areas(org):
+    picker = services.area_picker(org, q=request.args.get("q"))
+    return render_template("organisations/areas.html", title="Areas served", org=org,
+                           picker=picker, q=request.args.get("q", "").strip())
+
+
+def _describe_added(area, count):
+    if not count:
+        return f"{area.name} is already covered"
+    noun = "authority" if count == 1 else "authorities"
+    if area.kind == "authority":
+        return f"Added {area.name}"
+    return f"Added {area.name}: {count} local {noun}"
+
+
+def _describe_removed(area, count):
+    return f"Removed {area.name}" if count else f"{area.name} was not in your list"
+
+
+@bp.post("/organisations/<int:org_id>/areas/add")
+@editable
+def add_area(org):
+    return _picker_post(org, services.add_area, ".areas", _describe_added)
+
+
+@bp.post("/organisations/<int:org_id>/areas/remove")
+@editable
+def remove_area(org):
+    return _picker_post(org, services.remove_area, ".areas", _describe_removed)
+
+
+@bp.post("/organisations/<int:org_id>/areas/remove-all")
+@editable
+def remove_all_areas(org):
+    if forms.ConfirmForm().validate_on_submit():
+        count = services.remove_all_areas(org, current_user)
+        flash(f"Removed all {count} areas" if count else "There were no areas to remove", "success")
+    return redirect(url_for(".areas", org_id=org.id))
+
+
+# --- Client groups and ways of working ----------------------------------------------------------
+
+@bp.route("/organisations/<int:org_id>/client-groups", methods=["GET", "POST"])
+@bp.route("/organisations/<int:org_id>/ways-of-working", methods=["GET", "POST"],
+          endpoint="ways_of_working")
+@editable
+def client_groups(org):
+    form = forms.TermsForm(org, services.vocabulary_terms())
+    if form.validate_on_submit():
+        try:
+            services.set_terms(org, form.term_ids(), current_user)
+        except DomainError as error:
+            forms.attach_error(form, error)
+        else:
+            flash("Client groups and ways of working saved", "success")
+            return redirect(url_for(".show", org_id=org.id))
+    return render_template("organisations/terms.html", title="Client groups and ways of working",
+                           form=form, org=org)
+
+
+# --- Policies and certificates ------------------------------------------------------------------
+
+@bp.route("/organisations/<int:org_id>/credentials", methods=["GET", "POST"])
+@editable
+def credentials(org):
+    form = forms.CredentialForm()
+    if form.validate_on_submit():
+        try:
+            credential = services.add_credential(org, form.credential_data(), current_user)
+        except DomainError as error:
+            forms.attach_error(form, error)
+        else:
+            flash(f"Added {credential.title}", "success")
+            return redirect(url_for(".credentials", org_id=org.id))
+    return render_template("organisations/credentials.html", title="Policies and certificates",
+                           form=form, org=org)
+
+
+@bp.route("/organisations/<int:org_id>/credentials/<int:credential_id>/remove",
+          methods=["GET", "POST"])
+@editable
+def remove_credential(org, credential_id):
+    form = forms.ConfirmForm()
+    if form.validate_on_submit():
+        credential = services.remove_credential(org, credential_id, current_user)
+        flash(f"Removed {credential.title}", "success")
+        return redirect(url_for(".credentials", org_id=org.id))
+    credential = services.get_credential(org, credential_id)
+    return render_template("organisations/remove_credential.html",
+                           title="Remove policy or certificate", form=form, org=org,
+                           credential=credential)

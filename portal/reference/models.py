@@ -21,12 +21,6 @@ class CpvCode(db.Model):
     parent = relationship("CpvCode", remote_side=[code])
 
     @property
-    def prefix(self):
-        """The significant digits: every descendant's code starts with them."""
-        significant = self.code.rstrip("0")
-        return significant[: max(2, len(significant))]
-
-    @property
     def label(self):
         return f"{self.code} {self.description}"
 

@@ -144,20 +144,31 @@ def _after_commit(session):
 
 def _apply(app, pending):
     from portal.extensions import db
-    from portal.organisations.models import Organisation
 
     try:
-        upserts = []
+        ids = pending["upsert"] - pending["delete"]
         with db.engine.connect() as connection:
             reader = Session(bind=connection)
-            for org_id in pending["upsert"] - pending["delete"]:
-                org = reader.get(Organisation, org_id)
-                if org is not None:
-                    upserts.append(organisation_document(org))
+            upserts = [organisation_document(org) for org in _load_organisations(reader, ids)]
             reader.close()
         get_index(app).write(upserts, pending["delete"])
     except Exception:
         app.logger.exception("Search index update failed; `flask search rebuild` will repair it")
+
+
+def _load_organisations(session, ids):
+    """Load organisations with everything their documents need, in a few queries."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from portal.organisations.models import Organisation
+
+    if not ids:
+        return []
+    query = select(Organisation).where(Organisation.id.in_(ids)).options(
+        selectinload(Organisation.cpv_codes), selectinload(Organisation.areas),
+        selectinload(Organisation.terms), selectinload(Organisation.past_work))
+    return session.scalars(query).all()
 
 
 def _after_rollback(session):

@@ -1,0 +1,62 @@
+# Pathfinder: `make run` sets everything up and serves the portal; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+PORT ?= 5000
+HOST ?= 127.0.0.1
+
+.PHONY: run setup venv npm assets db seed index test test-postgres test-browser ci clean
+
+run: setup db seed index
+	@echo "Serving Pathfinder at http://$(HOST):$(PORT)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+setup: venv npm assets
+
+# Reinstall Python packages only when the requirements change.
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+npm: node_modules/.installed
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# GOV.UK Frontend's JS and images are copied from npm; our Sass is compiled against it.
+assets: static/build/app.css static/govuk/.copied
+static/govuk/.copied: node_modules/.installed
+	rm -rf static/govuk && mkdir -p static/govuk
+	cp -r node_modules/govuk-frontend/dist/govuk/assets static/govuk/assets
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/govuk/
+	touch $@
+static/build/app.css: node_modules/.installed $(wildcard static/scss/*.scss)
+	mkdir -p static/build
+	node_modules/.bin/sass --load-path=node_modules --no-source-map --style=compressed --quiet-deps static/scss/app.scss $@
+
+db: venv
+	mkdir -p instance
+	$(FLASK) db upgrade heads
+
+seed: db
+	$(FLASK) seed reference
+	$(FLASK) seed demo --if-empty
+
+index: seed
+	$(FLASK) search rebuild --if-needed
+
+test: setup
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-postgres: setup
+	TEST_DATABASE_URL="$(or $(TEST_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)" $(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-browser: setup
+	$(BIN)/pytest -q -m browser tests/browser $(PYTEST_ARGS)
+
+clean:
+	rm -rf static/build static/govuk instance/search

@@ -1,0 +1,140 @@
+"""Forms for registration, signing in, passwords and team membership."""
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
+from wtforms import EmailField, SelectChoice, PasswordField, RadioField, StringField, SubmitField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
+
+from portal.accounts.passwords import password_problem
+from portal.core.widgets import Radios
+from portal.organisations.models import LEGAL_FORMS, ORG_TYPES
+
+
+def _choices(mapping):
+    return [SelectChoice(value, label) for value, label in mapping.items()]
+
+
+class StrongPassword:
+    """Validator wrapping the password rules, so forms show one clear message."""
+
+    def __init__(self, email_field=None):
+        self.email_field = email_field
+
+    def __call__(self, form, field):
+        email = form[self.email_field].data if self.email_field and self.email_field in form else ""
+        problem = password_problem(field.data or "", email or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class OrganisationTypeForm(FlaskForm):
+    org_type = RadioField("What type of organisation are you registering?",
+                          choices=_choices(ORG_TYPES), widget=Radios(),
+                          validators=[InputRequired("Select the type of organisation")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class OrganisationDetailsForm(FlaskForm):
+    name = StringField("Organisation name", widget=GovTextInput(),
+                       validators=[InputRequired("Enter the name of your organisation"),
+                                   Length(max=200, message="Name must be 200 characters or fewer")])
+    legal_form = RadioField("Legal form", widget=Radios(), choices=[],
+                            validators=[InputRequired("Select the legal form")])
+    charity_number = StringField("Charity number (if you have one)", widget=GovTextInput(),
+                                 description="For example, 1234567, SC012345 or NIC100002",
+                                 validators=[Optional(), Length(max=12)])
+    company_number = StringField("Company number (if you have one)", widget=GovTextInput(),
+                                 description="8 characters, for example 01234567 or SC123456",
+                                 validators=[Optional(), Length(max=10)])
+    postcode = StringField("Postcode of your main office", widget=GovTextInput(),
+                           validators=[InputRequired("Enter a postcode"), Length(max=10)])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def for_type(self, org_type):
+        self.legal_form.choices = _choices(LEGAL_FORMS[org_type])
+        return self
+
+
+class YourDetailsForm(FlaskForm):
+    name = StringField("Full name", widget=GovTextInput(),
+                       validators=[InputRequired("Enter your full name"), Length(max=120)])
+    email = EmailField("Email address", widget=GovTextInput(),
+                       description="We will send you a link to confirm it",
+                       validators=[InputRequired("Enter your email address"),
+                                   Email("Enter an email address in the correct format, like name@example.org"),
+                                   Length(max=254)])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class NewPasswordForm(FlaskForm):
+    email = StringField()  # carried for the "not your email" rule; never shown
+    password = PasswordField("Create a password", widget=GovPasswordInput(),
+                             description="Use 12 characters or more. A few unrelated words work well.",
+                             validators=[InputRequired("Enter a password"), StrongPassword("email")])
+    confirm = PasswordField("Confirm password", widget=GovPasswordInput(),
+                            validators=[InputRequired("Confirm your password"),
+                                        EqualTo("password", "Passwords must match")])
+    submit = SubmitField("Create account", widget=GovSubmitInput())
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email address", widget=GovTextInput(),
+                       validators=[InputRequired("Enter your email address"), Length(max=254)])
+    password = PasswordField("Password", widget=GovPasswordInput(),
+                             validators=[InputRequired("Enter your password"), Length(max=128)])
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class EmailOnlyForm(FlaskForm):
+    email = EmailField("Email address", widget=GovTextInput(),
+                       validators=[InputRequired("Enter your email address"),
+                                   Email("Enter an email address in the correct format, like name@example.org"),
+                                   Length(max=254)])
+    submit = SubmitField("Send link", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    email = StringField()
+    current_password = PasswordField("Current password", widget=GovPasswordInput(),
+                                     validators=[InputRequired("Enter your current password")])
+    password = PasswordField("New password", widget=GovPasswordInput(),
+                             description="Use 12 characters or more.",
+                             validators=[InputRequired("Enter a new password"), StrongPassword("email")])
+    confirm = PasswordField("Confirm new password", widget=GovPasswordInput(),
+                            validators=[InputRequired("Confirm your new password"),
+                                        EqualTo("password", "Passwords must match")])
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("Colleague's email address", widget=GovTextInput(),
+                       validators=[InputRequired("Enter your colleague's email address"),
+                                   Email("Enter an email address in the correct format, like name@example.org"),
+                                   Length(max=254)])
+    role = RadioField("Role", widget=Radios(), default="member",
+                      choices=_choices({"member": "Member: can view and edit the organisation's profile",
+                                        "admin": "Admin: can also invite colleagues and change roles"}),
+                      validators=[InputRequired("Select a role")])
+    submit = SubmitField("Send invitation", widget=GovSubmitInput())
+
+
+class RoleForm(FlaskForm):
+    role = RadioField("Role", widget=Radios(), choices=_choices({"member": "Member", "admin": "Admin"}),
+                      validators=[InputRequired("Select a role")])
+    submit = SubmitField("Save role", widget=GovSubmitInput())
+
+
+class AcceptInvitationForm(FlaskForm):
+    email = StringField()
+    name = StringField("Full name", widget=GovTextInput(),
+                       validators=[InputRequired("Enter your full name"), Length(max=120)])
+    password = PasswordField("Create a password", widget=GovPasswordInput(),
+                             description="Use 12 characters or more.",
+                             validators=[InputRequired("Enter a password"), StrongPassword("email")])
+    confirm = PasswordField("Confirm password", widget=GovPasswordInput(),
+                            validators=[InputRequired("Confirm your password"),
+                                        EqualTo("password", "Passwords must match")])
+    submit = SubmitField("Join organisation", widget=GovSubmitInput())

@@ -1,0 +1,1 @@
+from portal.matching import bp  # noqa: F401

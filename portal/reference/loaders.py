@@ -1,0 +1,117 @@
+"""Load reference data (CPV codes, areas, vocabularies) from the files in seed/reference.
+
+Loading is a sync, not a reset: rows missing from the database are inserted, rows whose
+seed values changed are updated, and nothing is deleted, because organisations point at
+these rows. When the database already matches the seed nothing is written, so running it
+at every start-up costs a few reads.
+"""
+import csv
+import gzip
+
+from sqlalchemy import insert, select, update
+
+from config import BASE_DIR
+from portal.extensions import db
+from portal.reference.models import Area, CpvCode, VocabularyTerm
+
+SEED_DIR = BASE_DIR / "seed"
+CPV_LEVELS = ("division", "group", "class", "category", "subcategory")
+
+
+def read_seed_csv(relative_path):
+    """Return the rows of a CSV file under seed/ as dicts; `.gz` files are decompressed."""
+    path = SEED_DIR / relative_path
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_reference(progress=None):
+    """Bring CPV codes, areas and vocabulary terms in line with seed/reference.
+
+    Returns the number of rows of each kind the seed defines.
+    """
+    report = progress or (lambda message: None)
+    counts = {
+        "cpv_codes": _sync_by_key(CpvCode, cpv_rows(), report, "CPV codes"),
+        "areas": _sync_by_key(Area, area_rows(), report, "areas"),
+        "vocabulary_terms": _sync_terms(term_rows(), report),
+    }
+    db.session.commit()
+    return counts
+
+
+def cpv_rows():
+    """CPV codes ordered parent-first, flagged when eForms lists them as social services."""
+    social = {row["code"] for row in read_seed_csv("reference/cpv_social_services.csv")}
+    rows = [
+        {"code": row["code"], "description": row["description"], "level": row["level"],
+         "parent_code": row["parent_code"] or None, "is_social_service": row["code"] in social}
+        for row in read_seed_csv("reference/cpv_codes.csv.gz")
+    ]
+    # A parent is its child's code with the trailing digits zeroed, so level order is enough
+    # for the self-referencing foreign key; code order keeps inserts deterministic.
+    return sorted(rows, key=lambda r: (CPV_LEVELS.index(r["level"]), r["code"]))
+
+
+def area_rows():
+    """Countries, English regions, counties and current local authorities."""
+    columns = ("county_code", "region_code", "country_code")
+    return [
+        {"code": row["code"], "name": row["name"], "kind": row["kind"],
+         **{column: row[column] or None for column in columns}}
+        for row in read_seed_csv("reference/areas.csv")
+    ]
+
+
+def term_rows():
+    """Client groups and ways of working.
+
+    The seed lists each vocabulary alphabetically: people scan a long checkbox list for a
+    term they already have in mind, and frequency order would shift with each register
+    snapshot.
+    """
+    return [
+        {"vocabulary": row["vocabulary"], "value": row["value"], "position": int(row["position"])}
+        for row in read_seed_csv("reference/vocabulary_terms.csv")
+    ]
+
+
+def _sync_by_key(model, rows, report, label):
+    """Insert rows whose primary key is new and update rows whose values changed."""
+    key = model.__mapper__.primary_key[0].name
+    columns = [model.__table__.c[name] for name in rows[0]]
+    names = list(rows[0])
+    existing = {r._mapping[key]: tuple(r) for r in db.session.execute(select(*columns))}
+    missing = [r for r in rows if r[key] not in existing]
+    changed = [r for r in rows
+               if r[key] in existing and existing[r[key]] != tuple(r[n] for n in names)]
+    _write(model, missing, changed)
+    report(f"{label}: {len(missing)} added, {len(changed)} updated, {len(rows)} in seed")
+    return len(rows)
+
+
+def _sync_terms(rows, report):
+    """Vocabulary terms are keyed by (vocabulary, value); their ids are assigned by the database."""
+    existing = {
+        (term.vocabulary, term.value): (term.id, term.position)
+        for term in db.session.execute(
+            select(VocabularyTerm.id, VocabularyTerm.vocabulary, VocabularyTerm.value,
+                   VocabularyTerm.position))
+    }
+    missing = [r for r in rows if (r["vocabulary"], r["value"]) not in existing]
+    changed = [
+        {"id": existing[key][0], "position": r["position"]}
+        for r in rows
+        if (key := (r["vocabulary"], r["value"])) in existing and existing[key][1] != r["position"]
+    ]
+    _write(VocabularyTerm, missing, changed)
+    report(f"vocabulary terms: {len(missing)} added, {len(changed)} updated, {len(rows)} in seed")
+    return len(rows)
+
+
+def _write(model, missing, changed):
+    if missing:
+        db.session.execute(insert(model), missing)
+    if changed:
+        db.session.execute(update(model), changed)
