@@ -38,7 +38,7 @@ def seed_reference():
 @click.option("--if-empty", is_flag=True, help="Do nothing when organisations already exist.")
 def seed_demo(if_empty):
     """Load demo organisations and one demo account per role (never in production)."""
-    from portal.organisations.demo import DEMO_PASSWORD, load_demo
+    from portal.organisations.demo import DEMO_ACCOUNTS, DEMO_EMAIL_DOMAIN, DEMO_PASSWORD, load_demo
 
     if not current_app.config["DEMO_DATA_ALLOWED"]:
         raise click.ClickException("Demo data is not allowed in this configuration")
@@ -46,14 +46,14 @@ def seed_demo(if_empty):
     result = load_demo(if_empty=if_empty, progress=report)
     if result is None:
         click.echo("Demo data already loaded.")
-        return
-    click.echo(f"Loaded {result['organisations']} demo organisations.")
-    for name, module in _domain_modules("demo"):
-        for label, count in (module.load_demo(progress=report) or {}).items():
-            click.echo(f"{label}: {count}")
+    else:
+        click.echo(f"Loaded {result['organisations']} demo organisations.")
+        for _name, module in _domain_modules("demo"):
+            for label, count in (module.load_demo(progress=report) or {}).items():
+                click.echo(f"{label}: {count}")
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
-    for role, email in result["accounts"].items():
-        click.echo(f"  {role:<22} {email}")
+    for label, local_part, *_rest in DEMO_ACCOUNTS:
+        click.echo(f"  {label:<22} {local_part}@{DEMO_EMAIL_DOMAIN}")
 
 
 @search_cli.command("rebuild")

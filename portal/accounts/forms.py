@@ -138,3 +138,9 @@ class AcceptInvitationForm(FlaskForm):
                             validators=[InputRequired("Confirm your password"),
                                         EqualTo("password", "Passwords must match")])
     submit = SubmitField("Join organisation", widget=GovSubmitInput())
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Enter your password to confirm", widget=GovPasswordInput(),
+                             validators=[InputRequired("Enter your password")])
+    submit = SubmitField("Delete my account", widget=GovSubmitInput())

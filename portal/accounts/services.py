@@ -310,3 +310,37 @@ def create_site_admin(email, name, password, verified=True):
     record("admin.site_admin_created", user, actor_id=user.id)
     db.session.commit()
     return user
+
+
+def export_personal_data(user):
+    """Everything we hold about this person, as a dict ready for JSON."""
+    from portal.core.audit import AuditEvent
+
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.actor_id == user.id)
+                                .order_by(AuditEvent.id)).all()
+    return {
+        "account": {
+            "name": user.name, "email": user.email, "created_at": user.created_at.isoformat(),
+            "email_verified_at": user.email_verified_at.isoformat() if user.email_verified_at else None,
+            "last_sign_in_at": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
+            "organisation": user.organisation.name if user.organisation else None,
+            "organisation_role": user.org_role if user.organisation else None,
+        },
+        "activity": [{"when": e.occurred_at.isoformat(), "action": e.action,
+                      "object": e.object_type, "object_id": e.object_id} for e in events],
+    }
+
+
+def delete_account(user, password):
+    """Delete the person's account. The last admin of a team with other members must hand over first."""
+    if not user.check_password(password):
+        raise DomainError("Your password is not correct", field="password")
+    if user.is_org_admin:
+        others = [m for m in user.organisation.members if m.id != user.id]
+        if others and not any(m.org_role == "admin" for m in others):
+            raise DomainError("Make another member an admin before you delete your account",
+                              field="password")
+    record("account.deleted", None, actor_id=None, organisation_id=user.organisation_id,
+           user_id=user.id)
+    db.session.delete(user)
+    db.session.commit()

@@ -2,7 +2,8 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (abort, current_app, flash, jsonify, redirect, render_template, request, session,
+                   url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts import bp
@@ -269,6 +270,31 @@ def account():
             flash("Your password has been changed. Other devices have been signed out.", "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form, title="Your account")
+
+
+@bp.get("/account/export")
+@login_required
+def export_data():
+    response = jsonify(services.export_personal_data(current_user))
+    response.headers["Content-Disposition"] = "attachment; filename=pathfinder-my-data.json"
+    return response
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = forms.DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            services.delete_account(current_user._get_current_object(), form.password.data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            logout_user()
+            session.clear()
+            flash("Your account has been deleted.", "success")
+            return redirect(url_for("main.home"))
+    return render_template("accounts/delete_account.html", form=form, title="Delete your account")
 
 
 @bp.get("/team")

@@ -263,3 +263,33 @@ def test_suspended_user_cannot_sign_in(client, make_user):
     db.session.commit()
     response = client.post("/sign-in", data={"email": user.email, "password": PASSWORD})
     assert "suspended" in response.get_data(as_text=True)
+
+
+def test_export_own_data(client, login, make_user, make_org):
+    user = make_user(org=make_org(name="Export Org"), email="me@example.org")
+    login(user)
+    response = client.get("/account/export")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    data = response.get_json()
+    assert data["account"]["email"] == "me@example.org"
+    assert any(item["action"] == "account.signed_in" for item in data["activity"])
+
+
+def test_delete_account(app, client, login, make_user, make_org):
+    user = make_user(org=make_org(), email="leaving@example.org")
+    login(user)
+    wrong = client.post("/account/delete", data={"password": "not my password"})
+    assert "password is not correct" in wrong.get_data(as_text=True)
+    assert client.post("/account/delete", data={"password": PASSWORD}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "leaving@example.org")) is None
+    assert client.get("/account").status_code == 302
+
+
+def test_last_admin_must_hand_over_before_deleting(client, login, make_user, make_org):
+    org = make_org()
+    admin = make_user(org=org, role="admin")
+    make_user(org=org, role="member")
+    login(admin)
+    response = client.post("/account/delete", data={"password": PASSWORD})
+    assert "Make another member an admin" in response.get_data(as_text=True)
