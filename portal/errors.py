@@ -8,6 +8,7 @@ from portal.extensions import db
 
 TITLES = {
     400: "There is a problem with your request",
+    401: "Sign in or send an API token",
     403: "You do not have permission to see this page",
     404: "Page not found",
     405: "That action is not allowed here",

@@ -7,3 +7,4 @@ from portal.reference.models import Area, CpvCode, VocabularyTerm  # noqa: F401
 from portal.pipeline import models as _pipeline  # noqa: F401,E402
 from portal.accreditation import models as _accreditation  # noqa: F401,E402
 from portal.matching import models as _matching  # noqa: F401,E402
+from portal.api.models import ApiToken  # noqa: F401,E402

@@ -144,3 +144,11 @@ class DeleteAccountForm(FlaskForm):
     password = PasswordField("Enter your password to confirm", widget=GovPasswordInput(),
                              validators=[InputRequired("Enter your password")])
     submit = SubmitField("Delete my account", widget=GovSubmitInput())
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField("Name for the token", widget=GovTextInput(),
+                       description="What will use it, for example 'CRM integration'",
+                       validators=[InputRequired("Enter a name for the token"),
+                                   Length(max=80, message="Name must be 80 characters or fewer")])
+    submit = SubmitField("Create token", widget=GovSubmitInput())

@@ -377,6 +377,35 @@ def revoke_invitation(invitation_id):
     return redirect(url_for("accounts.team"))
 
 
+@bp.route("/team/api-tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens():
+    from portal.api import services as api_services
+
+    if not current_user.is_org_admin:
+        abort(404)
+    form, new_token = forms.ApiTokenForm(), None
+    if form.validate_on_submit():
+        try:
+            _row, new_token = api_services.issue_token(current_user, form.name.data)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            form = forms.ApiTokenForm(formdata=None)
+    return render_template("accounts/api_tokens.html", form=form, new_token=new_token,
+                           tokens=api_services.list_tokens(current_user), title="API tokens")
+
+
+@bp.post("/team/api-tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id):
+    from portal.api import services as api_services
+
+    api_services.revoke_token(current_user, token_id)
+    flash("Token revoked. Anything using it can no longer call the API.", "success")
+    return redirect(url_for("accounts.api_tokens"))
+
+
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"])
 def accept_invitation(token):

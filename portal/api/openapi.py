@@ -34,7 +34,12 @@ def build_document():
         "tags": [{"name": "organisations", "description": "The directory of organisations"},
                  {"name": "service", "description": "Service status"}],
         "paths": {},
-        "components": {"schemas": {}, "responses": _responses()},
+        "components": {"schemas": {}, "responses": _responses(),
+                       "securitySchemes": {
+                           "bearerToken": {"type": "http", "scheme": "bearer",
+                                           "description": "An organisation API token (Team → API tokens)"},
+                           "session": {"type": "apiKey", "in": "cookie", "name": "pathfinder_session"},
+                       }},
     }
     for builder in _PATH_BUILDERS:
         document["paths"].update(builder())
@@ -73,6 +78,7 @@ def _responses():
     return {
         "BadRequest": {"description": "A parameter was not valid", **error},
         "NotFound": {"description": "No such resource, or it is not public", **error},
+        "Unauthorised": {"description": "No valid sign-in or API token", **error},
     }
 
 
@@ -137,6 +143,18 @@ def _service_paths():
             "summary": "This document",
             "responses": {"200": {"description": "OpenAPI 3.1 document",
                                   "content": json_content({"type": "object"})}},
+        }},
+        "/api/v1/me": {"get": {
+            "tags": ["service"], "operationId": "getCaller",
+            "summary": "The organisation the API is acting for",
+            "security": [{"bearerToken": []}, {"session": []}],
+            "responses": {
+                "200": {"description": "The caller", "content": json_content(_object({
+                    "via": {"type": "string", "enum": ["token", "session"]},
+                    "organisation": {"anyOf": [ref("OrganisationSummary"), {"type": "null"}]},
+                }))},
+                "401": {"$ref": "#/components/responses/Unauthorised"},
+            },
         }},
         "/healthz": {"get": {
             "tags": ["service"], "operationId": "getHealth",

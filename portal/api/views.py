@@ -2,6 +2,7 @@
 from flask import current_app, jsonify, request
 
 from portal.api import bp, openapi
+from portal.api.auth import api_auth_required
 from portal.api.serializers import serialize_organisation, serialize_page
 from portal.core.exceptions import DomainError
 from portal.organisations import services as organisation_services
@@ -39,3 +40,15 @@ def organisation(org_id):
 @bp.get("/openapi.json", endpoint="openapi")
 def openapi_document():
     return jsonify(openapi.build_document())
+
+
+@bp.get("/me")
+@api_auth_required
+def me(principal):
+    """Who the API thinks is calling: useful to check a token works."""
+    org = organisation_services.get_public_organisation(principal.organisation_id) \
+        if principal.organisation_id else None
+    return jsonify({
+        "via": "token" if principal.token is not None else "session",
+        "organisation": serialize_organisation(org) if org else None,
+    })
