@@ -63,6 +63,8 @@ class Config:
     API_MAX_PER_PAGE = 100
     DEMO_DATA_ALLOWED = True
     PREFERRED_URL_SCHEME = "http"
+    # Links in emails sent from commands (no request to take the host from) start with this.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
 
 class DevelopmentConfig(Config):

@@ -41,6 +41,7 @@ def _init_extensions(app):
 
     from portal.extensions import csrf, db, limiter, login_manager, migrate
     from portal import models  # noqa: F401  (registers every table on the metadata)
+    from portal.core import mail
     from portal.search import index as search_index
 
     db.init_app(app)
@@ -50,10 +51,11 @@ def _init_extensions(app):
     login_manager.init_app(app)
     WTFormsHelpers(app)
     search_index.init_app(app)
+    mail.init_app(app)
 
 
 BLUEPRINT_PACKAGES = ("main", "accounts", "organisations", "pipeline", "accreditation", "matching",
-                      "admin", "api")
+                      "alerts", "admin", "api")
 
 
 def _register_blueprints(app):

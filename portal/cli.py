@@ -9,10 +9,11 @@ seed_cli = AppGroup("seed", help="Load reference and demo data from seed/.")
 search_cli = AppGroup("search", help="Build and check the search index.")
 users_cli = AppGroup("users", help="Manage people who sign in.")
 bench_cli = AppGroup("bench", help="Measure speed and quality.")
+mail_cli = AppGroup("mail", help="Outgoing email.")
 
 # Each domain package may have a `cli` module adding commands to these groups (or its own group
 # in a module-level `commands` list), and a `demo` module with `load_demo(progress)`.
-DOMAIN_PACKAGES = ("pipeline", "accreditation", "matching", "search")
+DOMAIN_PACKAGES = ("pipeline", "accreditation", "matching", "search", "alerts")
 
 
 def progress_printer(label, total=None, every=500):
@@ -93,6 +94,15 @@ def create_admin(email, name, password):
     click.echo(f"Created site admin {user.email}")
 
 
+@mail_cli.command("flush")
+@click.option("--older-than", default=60, show_default=True, help="Seconds a message must have waited.")
+def mail_flush(older_than):
+    """Send queued email that was not handed to the mail server (after a crash, say)."""
+    from portal.core.mail import flush
+
+    click.echo(f"sent: {flush(older_than)}")
+
+
 def _domain_modules(kind):
     import importlib
     import importlib.util
@@ -107,5 +117,5 @@ def init_app(app):
     for _name, module in _domain_modules("cli"):
         for group in getattr(module, "commands", []):
             app.cli.add_command(group)
-    for group in (seed_cli, search_cli, users_cli, bench_cli):
+    for group in (seed_cli, search_cli, users_cli, bench_cli, mail_cli):
         app.cli.add_command(group)
