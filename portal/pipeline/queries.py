@@ -1,0 +1,366 @@
+"""Reading the forward plan: filters, the list, the 18-month timeline, the feed and history."""
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.core.audit import AuditEvent
+from portal.core.exceptions import DomainError
+from portal.extensions import db
+from portal.organisations.models import Organisation
+from portal.pipeline.models import (
+    LIVE_STATUSES, PUBLIC_STATUSES, ROUTES, STATUSES, Opportunity, opportunity_area,
+    opportunity_cpv, uk_now,
+)
+from portal.reference import services as reference
+from portal.reference.models import Area, CpvCode
+
+VALUE_BANDS = {
+    "under_100k": ("Under £100,000", None, 100_000),
+    "100k_500k": ("£100,000 to £500,000", 100_000, 500_000),
+    "500k_2m": ("£500,000 to £2 million", 500_000, 2_000_000),
+    "2m_10m": ("£2 million to £10 million", 2_000_000, 10_000_000),
+    "over_10m": ("£10 million or more", 10_000_000, None),
+}
+SORTS = {
+    "updated": "Recently updated",
+    "closing": "Closing soonest",
+    "publish": "Tender published soonest",
+    "value": "Highest value first",
+    "title": "Title (A to Z)",
+}
+CLOSING_WITHIN = (7, 14, 30, 60, 90)
+TIMELINE_MONTHS = 18
+FEED_SIZE = 50
+MAX_Q = 200
+
+
+@dataclass
+class PlanQuery:
+    """Validated forward-plan filters. Every field is optional."""
+
+    q: str | None = None
+    status: str | None = None
+    cpv: str | None = None
+    area: str | None = None
+    value_band: str | None = None
+    buyer: str | None = None
+    route: str | None = None
+    vcse: str | None = None
+    consortium: str | None = None
+    closing_within: str | None = None
+    sort: str | None = None
+
+    def as_args(self):
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+    @property
+    def filtered(self):
+        return any(v for k, v in self.as_args().items() if k != "sort")
+
+
+def _choice(values, name, allowed, message):
+    if values[name] and values[name] not in allowed:
+        raise DomainError(message, field=name)
+
+
+def _flag(values, name):
+    if values[name] and values[name] not in ("1", "true", "yes"):
+        raise DomainError(f"{name} must be 1 or left out", field=name)
+    values[name] = "1" if values[name] else None
+
+
+def parse_plan_query(args):
+    """Validate filters from query-string style `args`; raises DomainError naming the field."""
+    values = {f.name: (args.get(f.name) or "").strip() or None for f in fields(PlanQuery)}
+    _choice(values, "status", PUBLIC_STATUSES, "Choose a stage from the list")
+    _choice(values, "value_band", VALUE_BANDS, "Choose a value band from the list")
+    _choice(values, "route", ROUTES, "Choose a procurement route from the list")
+    _choice(values, "sort", SORTS, "Choose how to sort from the list")
+    _choice(values, "closing_within", [str(n) for n in CLOSING_WITHIN],
+            "Choose a number of days from the list")
+    _flag(values, "vcse")
+    _flag(values, "consortium")
+    if values["area"] and db.session.get(Area, values["area"]) is None:
+        raise DomainError("Choose an area from the list", field="area")
+    if values["cpv"] and db.session.get(CpvCode, values["cpv"]) is None:
+        raise DomainError("Enter an 8-digit CPV code from the list, like 85300000", field="cpv")
+    if values["buyer"] and not (values["buyer"].isascii() and values["buyer"].isdigit()):
+        raise DomainError("Choose a buyer from the list", field="buyer")
+    if values["q"] and len(values["q"]) > MAX_Q:
+        raise DomainError(f"Search text must be {MAX_Q} characters or fewer", field="q")
+    return PlanQuery(**values)
+
+
+def text_search_condition(q):
+    """Free-text matching over titles and descriptions: every word must appear.
+
+    Kept in one place so a search index can replace it without touching the callers.
+    """
+    words = [w for w in (q or "").split() if w][:12]
+    escaped = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
+    return and_(*[or_(Opportunity.title.ilike(f"%{w}%", escape="\\"),
+                      Opportunity.description.ilike(f"%{w}%", escape="\\")) for w in escaped])
+
+
+def _cpv_condition(code):
+    prefix = reference.cpv_descendant_prefix(code)
+    return or_(Opportunity.main_cpv_code.like(f"{prefix}%"), Opportunity.id.in_(
+        select(opportunity_cpv.c.opportunity_id).where(opportunity_cpv.c.cpv_code.like(f"{prefix}%"))))
+
+
+def _area_condition(code):
+    codes = reference.expand_area_codes([code]) or {code}
+    return Opportunity.id.in_(select(opportunity_area.c.opportunity_id)
+                              .where(opportunity_area.c.area_code.in_(sorted(codes))))
+
+
+def _value_condition(band):
+    _label, low, high = VALUE_BANDS[band]
+    conditions = [Opportunity.whole_life_value.is_not(None)]
+    if low is not None:
+        conditions.append(Opportunity.whole_life_value >= low)
+    if high is not None:
+        conditions.append(Opportunity.whole_life_value < high)
+    return and_(*conditions)
+
+
+def _closing_condition(days):
+    now = uk_now()
+    return and_(Opportunity.status == "open", Opportunity.closing_at > now,
+                Opportunity.closing_at <= now + timedelta(days=int(days)))
+
+
+def filtered_statement(query):
+    """SELECT of public entries matching `query`; without a stage, the live stages."""
+    statuses = [query.status] if query.status else list(LIVE_STATUSES)
+    stmt = select(Opportunity).where(Opportunity.status.in_(statuses))
+    conditions = {
+        "q": text_search_condition, "cpv": _cpv_condition, "area": _area_condition,
+        "value_band": _value_condition, "closing_within": _closing_condition,
+        "buyer": lambda v: Opportunity.organisation_id == int(v),
+        "route": lambda v: Opportunity.procurement_route == v,
+        "vcse": lambda v: Opportunity.suitable_vcse.is_(True),
+        "consortium": lambda v: Opportunity.consortium_welcome.is_(True),
+    }
+    for name, condition in conditions.items():
+        value = getattr(query, name)
+        if value:
+            stmt = stmt.where(condition(value))
+    return stmt
+
+
+def _sorted(stmt, sort):
+    if sort == "closing":
+        return stmt.order_by(Opportunity.closing_at.asc().nulls_last(), Opportunity.id)
+    if sort == "publish":
+        return stmt.order_by(Opportunity.tender_publish_on.asc().nulls_last(), Opportunity.id)
+    if sort == "value":
+        return stmt.order_by(Opportunity.whole_life_value.desc().nulls_last(), Opportunity.id)
+    if sort == "title":
+        return stmt.order_by(func.lower(Opportunity.title), Opportunity.id)
+    return stmt.order_by(Opportunity.updated_at.desc(), Opportunity.id.desc())
+
+
+LISTING_OPTIONS = (selectinload(Opportunity.organisation), selectinload(Opportunity.areas),
+                   selectinload(Opportunity.main_cpv))
+
+
+def search_plan(query, page=1, per_page=20):
+    """One page of public entries matching `query`."""
+    stmt = _sorted(filtered_statement(query), query.sort or "updated").options(*LISTING_OPTIONS)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
+
+
+@dataclass
+class PlanPage:
+    query: PlanQuery
+    results: object
+    options: dict
+    errors: list = field(default_factory=list)
+
+
+def _lenient_query(args):
+    """Parse filters, leaving out (and reporting) the bad ones so the others still apply."""
+    values = {f.name: args.get(f.name) for f in fields(PlanQuery)}
+    errors = []
+    while True:
+        try:
+            return parse_plan_query(values), errors
+        except DomainError as problem:
+            errors.append(problem)
+            values[problem.field] = None
+
+
+def browse_plan(args, page=1, per_page=20):
+    """The forward plan page: filters, one page of entries and the filter choices."""
+    query, errors = _lenient_query(args)
+    return PlanPage(query, search_plan(query, page, per_page), filter_options(query), errors)
+
+
+def filter_options(query=None):
+    """Choices for the area, category and buyer filters."""
+    areas = db.session.scalars(select(Area).where(Area.kind != "authority")
+                               .order_by(Area.kind, Area.name)).all()
+    authorities = db.session.scalars(select(Area).where(Area.kind == "authority")
+                                     .order_by(Area.name)).all()
+    order = {"country": 0, "region": 1, "county": 2}
+    areas.sort(key=lambda a: (order.get(a.kind, 9), a.name))
+    used = select(Opportunity.main_cpv_code).where(Opportunity.status.in_(PUBLIC_STATUSES))
+    divisions = {code[:2] + "000000" for code in db.session.scalars(used.distinct()) if code}
+    categories = db.session.scalars(select(CpvCode).where(
+        or_(CpvCode.code.in_(sorted(divisions)), CpvCode.is_social_service.is_(True)))
+        .order_by(CpvCode.code)).all()
+    if query and query.cpv and query.cpv not in {c.code for c in categories}:
+        categories.insert(0, db.session.get(CpvCode, query.cpv))
+    buyers = db.session.scalars(select(Organisation).where(Organisation.id.in_(
+        select(Opportunity.organisation_id).where(Opportunity.status.in_(PUBLIC_STATUSES))))
+        .order_by(Organisation.name)).all()
+    return {"areas": areas + authorities, "categories": categories, "buyers": buyers}
+
+
+# --- Timeline -----------------------------------------------------------------------------------
+
+MILESTONES = (
+    ("market_engagement_on", "Market engagement"),
+    ("tender_publish_on", "Tender published"),
+    ("closing_at", "Closing date"),
+    ("contract_start_on", "Contract starts"),
+)
+
+
+@dataclass
+class Milestone:
+    day: date
+    label: str
+    opportunity: Opportunity
+
+
+@dataclass
+class Month:
+    start: date
+    milestones: list
+
+    @property
+    def label(self):
+        return self.start.strftime("%B %Y")
+
+
+def _add_months(day, months):
+    index = day.month - 1 + months
+    return date(day.year + index // 12, index % 12 + 1, 1)
+
+
+def timeline(query, months=TIMELINE_MONTHS, today=None):
+    """Milestones of live entries matching `query` over the next `months`, month by month."""
+    first = (today or uk_now().date()).replace(day=1)
+    end = _add_months(first, months)
+    months_list = [Month(_add_months(first, i), []) for i in range(months)]
+    stmt = filtered_statement(PlanQuery(**{**query.as_args(), "sort": None})).options(
+        *LISTING_OPTIONS)
+    for opportunity in db.session.scalars(stmt):
+        for attribute, label in MILESTONES:
+            value = getattr(opportunity, attribute)
+            day = value.date() if hasattr(value, "date") and callable(value.date) else value
+            if day is not None and first <= day < end:
+                index = (day.year - first.year) * 12 + day.month - first.month
+                if attribute == "tender_publish_on" and opportunity.status != "open" \
+                        and opportunity.status != "evaluation":
+                    label = "Tender expected"
+                months_list[index].milestones.append(Milestone(day, label, opportunity))
+    for month in months_list:
+        month.milestones.sort(key=lambda m: (m.day, m.opportunity.title))
+    return months_list
+
+
+# --- Feed and history ---------------------------------------------------------------------------
+
+def feed_entries(limit=FEED_SIZE):
+    """Published entries, most recently changed first."""
+    return db.session.scalars(
+        select(Opportunity).where(Opportunity.status.in_(PUBLIC_STATUSES))
+        .order_by(Opportunity.updated_at.desc(), Opportunity.id.desc()).limit(limit)
+        .options(selectinload(Opportunity.organisation))).all()
+
+
+HISTORY_ACTIONS = {
+    "opportunity.created": "Entry created",
+    "opportunity.imported": "Imported",
+    "opportunity.updated": "Details changed",
+    "opportunity.status_changed": "Stage changed",
+    "opportunity.lot_added": "Lot added",
+    "opportunity.lot_updated": "Lot changed",
+    "opportunity.lot_removed": "Lot removed",
+    "opportunity.document_added": "Document added",
+    "opportunity.document_removed": "Document removed",
+    "opportunity.answer_published": "Answer to a question published",
+    "opportunity.awarded": "Contract awarded",
+}
+FIELD_LABELS = {
+    "title": "title", "description": "description", "outcomes": "outcomes",
+    "main_cpv_code": "main category", "additional_cpv": "other categories", "areas": "areas",
+    "client_groups": "client groups", "value_min": "value", "value_max": "value",
+    "value_basis": "value basis", "contract_months": "contract length",
+    "extension_months": "extension options", "market_engagement_on": "market engagement date",
+    "engagement_details": "market engagement details", "tender_publish_on": "tender date",
+    "question_deadline": "question deadline", "closing_at": "closing date",
+    "contract_start_on": "contract start", "procurement_route": "procurement route",
+    "suitable_vcse": "VCSE suitability", "suitable_sme": "SME suitability",
+    "consortium_welcome": "consortium bids", "subcontracting_expected": "sub-contracting",
+    "reservation": "reserved participation", "reservation_area_code": "reserved area",
+    "accreditation_tier": "accreditation tier",
+    "accreditation_requirement": "accreditation requirement",
+    "social_value": "social value priorities", "contact_role": "contact", "reference": "reference",
+}
+
+
+@dataclass
+class HistoryItem:
+    when: object
+    label: str
+    detail: str
+
+
+def _describe(event):
+    details = event.details or {}
+    if event.action == "opportunity.status_changed":
+        text = f"From {STATUSES.get(details.get('old'), '?').lower()} to " \
+               f"{STATUSES.get(details.get('new'), '?').lower()}"
+        return text + (f": {details['reason']}" if details.get("reason") else "")
+    if event.action == "opportunity.updated":
+        names = dict.fromkeys(FIELD_LABELS.get(f, f.replace("_", " "))
+                              for f in details.get("fields", []))
+        return "Changed: " + ", ".join(names)
+    if "title" in details:
+        prefix = f"Lot {details['lot']}: " if "lot" in details else ""
+        return prefix + details["title"]
+    if event.action == "opportunity.awarded":
+        return "Awarded to " + ", ".join(details.get("winners", []))
+    if event.action == "opportunity.imported":
+        return f"From {details.get('source', 'another system')}"
+    return ""
+
+
+def history(opportunity):
+    """Public changes to an entry, newest first (questions and interest stay private)."""
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.object_type == "Opportunity", AuditEvent.object_id == opportunity.id,
+        AuditEvent.action.in_(HISTORY_ACTIONS)).order_by(AuditEvent.id.desc())).all()
+    return [HistoryItem(e.occurred_at, HISTORY_ACTIONS[e.action], _describe(e)) for e in events]
+
+
+def own_plan(org, status=None, page=1, per_page=20):
+    """Every entry of the organisation's plan, drafts included, most recently changed first."""
+    stmt = select(Opportunity).where(Opportunity.organisation_id == org.id)
+    if status:
+        stmt = stmt.where(Opportunity.status == status)
+    stmt = stmt.order_by(Opportunity.updated_at.desc(), Opportunity.id.desc())
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
+
+
+def plan_counts(org):
+    rows = db.session.execute(select(Opportunity.status, func.count(Opportunity.id))
+                              .where(Opportunity.organisation_id == org.id)
+                              .group_by(Opportunity.status)).all()
+    return dict(rows)
