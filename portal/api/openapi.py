@@ -32,6 +32,7 @@ def build_document():
         "info": _info(),
         "servers": [{"url": "/"}],
         "tags": [{"name": "organisations", "description": "The directory of organisations"},
+                 {"name": "forward plan", "description": "What commissioners plan to buy"},
                  {"name": "service", "description": "Service status"}],
         "paths": {},
         "components": {"schemas": {}, "responses": _responses(),

@@ -166,3 +166,24 @@ def test_unknown_frequency_refused(db, make_user):
     from portal.core.exceptions import DomainError
     with pytest.raises(DomainError):
         services.subscribe(make_user(), "fake", "X", {}, "hourly")
+
+
+def test_forward_plan_source_sends_new_and_changed_public_entries(app, db, make_user, make_org):
+    from portal.pipeline import services as pipeline
+
+    officer = make_user(make_org("Leeds City Council", org_type="commissioner"))
+    reader = make_user(make_org("Leeds Carers Trust"))
+    services.subscribe(reader, "forward_plan", "Carers in Leeds", {"q": "carers"}, "instant")
+    values = {"title": "Carers support service", "description": "Advice and short breaks",
+              "main_cpv_code": "85312000", "areas": "Leeds", "value_min": 400_000,
+              "value_basis": "whole_life", "suitable_vcse": True}
+    draft = pipeline.create_opportunity(officer.organisation, values, officer)
+    assert _run(app).new_items == 0                      # a draft is not public
+    pipeline.change_status(draft, "planned", officer, {})
+    other = pipeline.create_opportunity(officer.organisation, {**values, "title": "Road gritting",
+                                                               "description": "Winter roads"}, officer)
+    pipeline.change_status(other, "planned", officer, {})
+    first = _run(app)
+    assert (first.new_items, first.emails) == (1, 1)
+    assert "/forward-plan/" in _emails()[-1].body and "Carers support service" in _emails()[-1].body
+    assert _run(app).new_items == 0
