@@ -40,7 +40,7 @@ static/build/app.css: node_modules/.installed $(wildcard static/scss/*.scss)
 
 db: venv
 	mkdir -p instance
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 
 seed: db
 	$(FLASK) seed reference

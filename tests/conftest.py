@@ -88,6 +88,8 @@ def _clean_tables(request, app):
             for table in tables:
                 connection.execute(table.delete())
         app.extensions["search_index"].rebuild([])
+        if app.extensions.get("opportunity_index") is not None:
+            app.extensions["opportunity_index"].rebuild([])
 
 
 @pytest.fixture

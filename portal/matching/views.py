@@ -1,1 +1,240 @@
-from portal.matching import bp  # noqa: F401
+"""Matching pages: an entry's ranked suppliers and invitations, the supplier's dashboard,
+recommendations and dismissals. Also loads the API routes, the profile alert source and the
+`flask matching refresh` command, and starts following forward-plan changes."""
+import click
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput, GovSelect, GovSubmitInput, GovTextArea,
+)
+from wtforms import BooleanField, SelectChoice, SelectField, SubmitField, TextAreaField
+from wtforms.validators import Length, ValidationError
+
+from portal.core.exceptions import DomainError, NotFound
+from portal.matching import alerts, api, bp, recommend, services  # noqa: F401
+from portal.organisations.forms import attach_error
+from portal.organisations.services import directory_filter_options
+from portal.pipeline.models import ACCREDITATION_TIERS
+
+recommend.listen()
+MATCHES_PER_PAGE = 20
+RECOMMENDATIONS_PER_PAGE = 10
+MAX_PAGE = 10_000
+SUPPLIER_TYPE_LABELS = {"vcse": "VCSEs", "prime": "Prime contractors"}
+
+
+class ChoiceField(SelectField):
+    """A select whose refusal of an unknown value says which list to choose from."""
+
+    def __init__(self, label, message, **kwargs):
+        super().__init__(label, widget=GovSelect(), default="", **kwargs)
+        self.message = message
+
+    def pre_validate(self, form):
+        if self.data not in {str(choice.value) for choice in self.choices}:
+            raise ValidationError(self.message)
+
+
+class MatchFilterForm(FlaskForm):
+    """The matches page's filters (GET: reading needs no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    accredited = BooleanField("Accredited suppliers only", widget=GovCheckboxInput())
+    tier = ChoiceField("Accredited at least at", "Choose a tier from the list", choices=[
+        SelectChoice("", "Any tier or none")] + [
+        SelectChoice(str(k), v) for k, v in ACCREDITATION_TIERS.items()])
+    area = ChoiceField("Serving", "Choose an area from the list", choices=[])
+    type = ChoiceField("Type of supplier", "Choose a type of supplier from the list", choices=[
+        SelectChoice("", "Any type")] + [
+        SelectChoice(k, v) for k, v in SUPPLIER_TYPE_LABELS.items()])
+
+    def __init__(self, formdata, **kwargs):
+        super().__init__(formdata=formdata, **kwargs)
+        self.area.choices = [SelectChoice("", "Anywhere")] + [
+            SelectChoice(a.code, a.name if a.kind == "authority" else f"{a.name} ({a.kind_label})")
+            for a in directory_filter_options()["areas"]]
+
+
+class InviteForm(FlaskForm):
+    message = TextAreaField("Message to the supplier (optional)", widget=GovTextArea(),
+                            description="For example, why you think they could take part, or "
+                                        "who to contact",
+                            validators=[Length(max=1000, message="Your message must be 1,000 "
+                                                                 "characters or fewer")])
+    submit = SubmitField("Send invitation", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """A button-only form; it exists for CSRF protection."""
+
+
+def _page_arg():
+    page = request.args.get("page", 1, type=int)
+    return page if page and 0 < page <= MAX_PAGE else 1
+
+
+def _viewer():
+    return services.user_organisation(current_user)
+
+
+def _opportunity_for_viewer(opportunity_id):
+    return services.get_matchable_opportunity(opportunity_id, _viewer(),
+                                              current_user.is_site_admin)
+
+
+def _lot_arg(opportunity):
+    lot_id = request.args.get("lot", type=int)
+    return services.get_lot(opportunity, lot_id) if lot_id else None
+
+
+def _filters(form):
+    """MatchFilters from a validated filter form; a bad value is shown on the form."""
+    if not form.validate():
+        return None
+    try:
+        return services.build_filters(
+            accredited_only=form.accredited.data,
+            tier=int(form.tier.data) if form.tier.data else None,
+            area=form.area.data or None, org_type=form.type.data or None)
+    except DomainError as error:
+        attach_error(form, error)
+        return None
+
+
+def _filter_args(form, lot):
+    args = {k: v for k, v in (("tier", form.tier.data), ("area", form.area.data),
+                              ("type", form.type.data)) if v}
+    if form.accredited.data:
+        args["accredited"] = "y"
+    if lot:
+        args["lot"] = lot.id
+    return args
+
+
+# --- An entry's matches -------------------------------------------------------------------------
+
+@bp.get("/forward-plan/<int:opportunity_id>/matches")
+@login_required
+def matches(opportunity_id):
+    viewer = _viewer()
+    opportunity = _opportunity_for_viewer(opportunity_id)
+    lot = _lot_arg(opportunity)
+    form = MatchFilterForm(request.args)
+    filters = _filters(form)
+    rows = services.find_matches(opportunity, viewer, filters, lot=lot) \
+        if filters is not None else []
+    return render_template(
+        "matching/matches.html", title=f"Suppliers for {opportunity.title}"[:200],
+        opportunity=opportunity, lot=lot, form=form if form.errors else None, filter_form=form,
+        results=services.paginate(rows, _page_arg(), MATCHES_PER_PAGE),
+        args=_filter_args(form, lot), can_invite=services.can_invite(opportunity, viewer),
+        is_owner=viewer is not None and viewer.id == opportunity.organisation_id)
+
+
+@bp.route("/forward-plan/<int:opportunity_id>/matches/invite/<int:organisation_id>",
+          methods=["GET", "POST"])
+@login_required
+def invite(opportunity_id, organisation_id):
+    opportunity = _opportunity_for_viewer(opportunity_id)
+    if not services.can_invite(opportunity, _viewer()):
+        raise NotFound("Page not found")
+    supplier = services.get_supplier(organisation_id)
+    lot = _lot_arg(opportunity)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            services.invite_supplier(opportunity, supplier, current_user, form.message.data, lot)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash(f"Invitation sent to {supplier.name}. Their team has been emailed and will "
+                  "see it on their dashboard.", "success")
+            return redirect(url_for(".matches", opportunity_id=opportunity.id,
+                                    **({"lot": lot.id} if lot else {})))
+    return render_template(
+        "matching/invite.html", title=f"Invite {supplier.name}"[:200], form=form,
+        opportunity=opportunity, supplier=supplier, lot=lot,
+        already=services.existing_invitation(opportunity, supplier, _viewer()),
+        reasons=services.reasons_for(opportunity, supplier, lot))
+
+
+# --- The supplier's side ------------------------------------------------------------------------
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    organisation = _viewer()
+    if not services.is_supplier(organisation):
+        # Buyers and everyone else have their own starting points.
+        if organisation is not None and organisation.org_type == "commissioner":
+            return redirect(url_for("pipeline.manage"))
+        return redirect(url_for("accounts.account"))
+    return render_template("matching/dashboard.html", title="Your dashboard",
+                           confirm=ConfirmForm(), **services.dashboard(current_user))
+
+
+@bp.get("/recommendations")
+@login_required
+def recommendations():
+    organisation = services.supplier_for(current_user)
+    return render_template(
+        "matching/recommendations.html", title="Recommended for you", organisation=organisation,
+        results=services.recommendations(organisation, _page_arg(), RECOMMENDATIONS_PER_PAGE),
+        updated=services.last_computed(organisation), confirm=ConfirmForm())
+
+
+@bp.get("/recommendations/dismissed")
+@login_required
+def dismissed():
+    organisation = services.supplier_for(current_user)
+    return render_template("matching/dismissed.html", title="Dismissed recommendations",
+                           opportunities=services.dismissed(organisation))
+
+
+def _back_to(default):
+    target = request.form.get("next", "")
+    return target if target in (url_for(".dashboard"), url_for(".recommendations")) \
+        else url_for(default)
+
+
+@bp.post("/recommendations/<int:opportunity_id>/dismiss")
+@login_required
+def dismiss(opportunity_id):
+    if ConfirmForm().validate_on_submit():
+        opportunity = services.dismiss(current_user, opportunity_id)
+        flash(f"'{opportunity.title}' will not be recommended to your organisation again. "
+              "You can bring it back from the list of dismissed recommendations.", "success")
+    return redirect(_back_to(".recommendations"))
+
+
+@bp.post("/recommendations/<int:opportunity_id>/restore")
+@login_required
+def restore(opportunity_id):
+    if ConfirmForm().validate_on_submit():
+        services.restore(current_user, opportunity_id)
+        flash("The entry can be recommended to your organisation again.", "success")
+    return redirect(url_for(".dismissed"))
+
+
+# --- Command ------------------------------------------------------------------------------------
+
+@bp.cli.command("refresh")
+@click.option("--stale", is_flag=True, help="Only entries changed since their last refresh.")
+def refresh_command(stale):
+    """Recompute the stored matches behind recommendations and profile alerts."""
+    from portal.extensions import db
+
+    def progress(done, total):
+        click.echo(f"  matches refreshed: {done}/{total}", err=True)
+
+    entries, kept, seconds = recommend.refresh_all(db.session, stale_only=stale,
+                                                   progress=progress)
+    click.echo(f"entries: {entries}")
+    click.echo(f"matches_kept: {kept}")
+    click.echo(f"ranking_s: {seconds:.1f}")
+    if entries:
+        click.echo(f"ranking_per_entry_ms: {seconds * 1000 / entries:.0f}")
+    current_app.logger.info("Matches refreshed for %s entries", entries)

@@ -94,14 +94,11 @@ def parse_plan_query(args):
 
 
 def text_search_condition(q):
-    """Free-text matching over titles and descriptions: every word must appear.
+    """Free-text matching through the forward-plan index (titles, descriptions, outcomes, lots
+    and buyer, stemmed): the other filters still apply in SQL."""
+    from portal.search.services import search_opportunity_ids
 
-    Kept in one place so a search index can replace it without touching the callers.
-    """
-    words = [w for w in (q or "").split() if w][:12]
-    escaped = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
-    return and_(*[or_(Opportunity.title.ilike(f"%{w}%", escape="\\"),
-                      Opportunity.description.ilike(f"%{w}%", escape="\\")) for w in escaped])
+    return Opportunity.id.in_(search_opportunity_ids(q))
 
 
 def _cpv_condition(code):

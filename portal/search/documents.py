@@ -1,34 +1,100 @@
 """What each searchable model looks like in the index."""
+import hashlib
+import json
+
 from whoosh import fields
-from whoosh.analysis import StemmingAnalyzer
+
+from portal.reference.services import cpv_descendant_prefix
+from portal.search.analysis import terms, text_analyzer
+
+ANALYZER = text_analyzer()
+# Field weights for the match score (BM25F): a word in the name or the services an organisation
+# describes says more than the same word somewhere in its track record.
+FIELD_BOOSTS = {"name": 2.0, "services": 1.2, "track": 1.0}
+# Keyword search in the directory weighs a name match highest.
+KEYWORD_BOOSTS = {"name": 3.0, "text": 1.0}
 
 ORGANISATION_SCHEMA = fields.Schema(
     id=fields.ID(stored=True, unique=True),
-    name=fields.TEXT(stored=True, field_boost=3.0, analyzer=StemmingAnalyzer()),
-    text=fields.TEXT(analyzer=StemmingAnalyzer()),
+    # Names, other names and the initials they give, so "MRCF" finds its forum.
+    name=fields.TEXT(analyzer=ANALYZER),
+    # What the organisation says it does: description, categories, client groups.
+    services=fields.TEXT(analyzer=ANALYZER),
+    # Past grants and contracts: titles and descriptions.
+    track=fields.TEXT(analyzer=ANALYZER),
+    # Everything above in one field, for keyword search and the fast candidate stage.
+    text=fields.TEXT(analyzer=ANALYZER),
     org_type=fields.ID(stored=True),
-    areas=fields.KEYWORD(commas=True),
-    cpv=fields.KEYWORD(commas=True),
+    # Area codes served, with the county, region and nation of each, so a search in a local
+    # authority also finds suppliers that cover it through a wider area.
+    areas=fields.KEYWORD(),
+    # The area codes as given (and the home authority): a county-wide supplier serves each
+    # authority in the county.
+    served=fields.KEYWORD(),
+    # CPV codes with every ancestor's prefix: a search for a class finds its sub-codes.
+    cpv=fields.KEYWORD(),
+    funders=fields.KEYWORD(),
+    tier=fields.NUMERIC(stored=True),
     income_band=fields.ID(),
     status=fields.ID(),
+    features=fields.STORED(),
     version=fields.STORED(),
 )
 
 
 def organisation_document(org):
-    """Flatten an organisation into index fields; `version` lets a check spot stale documents."""
-    text_parts = [org.other_names or "", org.description or ""]
-    text_parts += [c.description for c in org.cpv_codes]
-    text_parts += [t.value for t in org.terms]
-    text_parts += [w.title + " " + (w.description or "") for w in org.past_work]
-    return {
+    """Flatten an organisation into index fields.
+
+    `version` is a hash of everything else, so a check spots a stale document whatever
+    changed, including rows that do not touch the organisation's own timestamp.
+    """
+    from portal.matching.features import supplier_features
+
+    features = supplier_features(org, terms)
+    names = [org.name, org.other_names or "", " ".join(features["acronyms"])]
+    services = [org.description or ""] + [c.description for c in org.cpv_codes]
+    services += [t.value for t in org.terms]
+    track = [f"{w.title}\n{w.description or ''}" for w in org.past_work]
+    document = {
         "id": str(org.id),
-        "name": org.name,
-        "text": "\n".join(text_parts),
+        "name": "\n".join(n for n in names if n),
+        "services": "\n".join(services),
+        "track": "\n".join(track),
+        "text": "\n".join(names + services + track),
         "org_type": org.org_type,
-        "areas": ",".join(a.code for a in org.areas),
-        "cpv": ",".join(c.code for c in org.cpv_codes),
+        "areas": " ".join(area_tokens(org.areas, features["home"])),
+        "served": " ".join(sorted({a.code for a in org.areas} | (
+            {features["home"]} if features["home"] else set()))),
+        "cpv": " ".join(cpv_tokens(c.code for c in org.cpv_codes)),
+        "funders": " ".join(features["funders"]),
+        "tier": features["tier"] or 0,
         "income_band": org.income_band or "",
         "status": org.status,
-        "version": org.updated_at.isoformat() if org.updated_at else "",
+        "features": features,
     }
+    document["version"] = _version(document)
+    return document
+
+
+def area_tokens(areas, home=None):
+    """Each area's code with the codes of the county, region and nation around it."""
+    from portal.matching.places import gazetteer
+
+    gaz = gazetteer()
+    codes = {a.code for a in areas} | ({home} if home else set())
+    return sorted(codes | {parent for code in codes for parent in gaz.parents(code)})
+
+
+def cpv_tokens(codes):
+    """Every prefix from the division down: "85311000" -> 85, 853, 8531, 85311."""
+    tokens = set()
+    for code in codes:
+        significant = cpv_descendant_prefix(code)
+        tokens |= {significant[:n] for n in range(2, len(significant) + 1)}
+    return sorted(tokens)
+
+
+def _version(document):
+    payload = json.dumps({k: v for k, v in document.items() if k != "version"},
+                         sort_keys=True, default=str)
+    return hashlib.sha1(payload.encode()).hexdigest()

@@ -7,6 +7,8 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import event
@@ -14,23 +16,50 @@ from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import MultifieldParser, OrGroup
-from whoosh.query import Term
+from whoosh.query import And, NumericRange, Or, Term
+from whoosh.scoring import BM25F
 
-from portal.search.documents import ORGANISATION_SCHEMA, organisation_document
+from portal.search.documents import (
+    FIELD_BOOSTS, KEYWORD_BOOSTS, ORGANISATION_SCHEMA, organisation_document,
+)
 
 log = logging.getLogger(__name__)
 INDEX_NAME = "organisations"
 _PENDING_KEY = "search_pending"
+# Rows whose change alters their organisation's document: (module, class name).
+CHILD_MODELS = {
+    ("portal.organisations.models", "Credential"),
+    ("portal.organisations.models", "PastWork"),
+    ("portal.accreditation.models", "AccreditationRecord"),
+}
+MAX_TIER = 99
+# BM25F with a milder length penalty than the usual 0.75: a long profile is usually a long track
+# record, not padding.
+WEIGHTING = BM25F(B=0.75, K1=1.2)
+
+
+@dataclass
+class Hit:
+    """One organisation scored against a match query."""
+
+    org_id: int
+    score: float
+    matched: frozenset  # index terms of the query found in the document
+    features: dict
 
 
 class SearchIndex:
     def __init__(self, directory):
         self.directory = directory
+        self.damaged = False
         self._ix = None
+        self._generation = 0
+        self._local = threading.local()
 
     def open(self):
         if self._ix is None:
             self._ix = self._open_or_create()
+            self._generation += 1
         return self._ix
 
     def _open_or_create(self):
@@ -39,12 +68,30 @@ class SearchIndex:
         os.makedirs(self.directory, exist_ok=True)
         try:
             if whoosh_index.exists_in(self.directory, indexname=INDEX_NAME):
-                return whoosh_index.open_dir(self.directory, indexname=INDEX_NAME)
+                ix = whoosh_index.open_dir(self.directory, indexname=INDEX_NAME)
+                if set(ix.schema.names()) == set(ORGANISATION_SCHEMA.names()):
+                    return ix
+                log.warning("Search index at %s has an old schema; it will be rebuilt",
+                            self.directory)
         except Exception:  # a corrupt index is rebuilt rather than taking the site down
-            log.exception("Search index at %s is unreadable; starting an empty one", self.directory)
-            shutil.rmtree(self.directory, ignore_errors=True)
-            os.makedirs(self.directory, exist_ok=True)
+            log.exception("Search index at %s is unreadable; it will be rebuilt", self.directory)
+        shutil.rmtree(self.directory, ignore_errors=True)
+        os.makedirs(self.directory, exist_ok=True)
+        self.damaged = True
         return whoosh_index.create_in(self.directory, ORGANISATION_SCHEMA, indexname=INDEX_NAME)
+
+    def searcher(self):
+        """A searcher for this thread, refreshed when the index has changed since."""
+        ix = self.open()
+        cached = getattr(self._local, "searcher", None)
+        if cached is None or cached[0] != self._generation:
+            searcher = ix.searcher(weighting=WEIGHTING)
+        elif not cached[1].up_to_date():
+            searcher = cached[1].refresh()
+        else:
+            return cached[1]
+        self._local.searcher = (self._generation, searcher)
+        return searcher
 
     def write(self, upserts, deletes):
         ix = self.open()
@@ -59,11 +106,11 @@ class SearchIndex:
             writer.cancel()  # release the lock even when the commit failed
             raise
 
-    def rebuild(self, organisations, progress=None):
-        """Write every organisation into a fresh index, then swap it in."""
+    def rebuild(self, documents, progress=None):
+        """Write every document (organisations are turned into documents) into a fresh index,
+        then swap it in. Returns the count."""
         if not self.directory:
-            self._ix = RamStorage().create_index(ORGANISATION_SCHEMA, indexname=INDEX_NAME)
-            target = self._ix
+            target = RamStorage().create_index(ORGANISATION_SCHEMA, indexname=INDEX_NAME)
         else:
             parent = os.path.dirname(os.path.abspath(self.directory))
             os.makedirs(parent, exist_ok=True)
@@ -71,14 +118,18 @@ class SearchIndex:
             target = whoosh_index.create_in(staging, ORGANISATION_SCHEMA, indexname=INDEX_NAME)
         writer = target.writer(limitmb=256)
         count = 0
-        for org in organisations:
-            writer.add_document(**organisation_document(org))
+        for item in documents:
+            writer.add_document(**(item if isinstance(item, dict) else organisation_document(item)))
             count += 1
             if progress:
                 progress(count)
         writer.commit()
         if self.directory:
             self._swap_in(staging)
+        else:
+            self._ix = target
+            self._generation += 1
+        self.damaged = False
         return count
 
     def _swap_in(self, staging):
@@ -98,14 +149,96 @@ class SearchIndex:
         with self.open().searcher() as searcher:
             return {f["id"]: f.get("version", "") for f in searcher.all_stored_fields()}
 
-    def search_ids(self, text, limit=200, filters=None):
+    def search_ids(self, text, limit=200):
         """Return organisation ids matching free text, best first."""
-        ix = self.open()
-        parser = MultifieldParser(["name", "text"], schema=ix.schema, group=OrGroup.factory(0.9))
-        query = parser.parse(text)
-        with ix.searcher() as searcher:
-            results = searcher.search(query, limit=limit, filter=Term("status", "active"))
-            return [int(hit["id"]) for hit in results]
+        searcher = self.searcher()
+        parser = MultifieldParser(list(KEYWORD_BOOSTS), schema=searcher.schema,
+                                  fieldboosts=KEYWORD_BOOSTS, group=OrGroup.factory(0.9))
+        try:
+            query = parser.parse(text or "")
+        except Exception:  # stray syntax is searched for as plain words
+            query = parser.parse(" ".join(_plain_words(text)))
+        results = searcher.search(query, limit=limit, filter=Term("status", "active"))
+        return [int(hit["id"]) for hit in results]
+
+    def match(self, weighted_terms, *, candidates=200, only_ids=None, filters=None,
+              boosts=None):
+        """Score organisations against weighted index terms, BM25F over name, services and
+        track record.
+
+        Two stages keep this fast on a large index: the combined `text` field (plus any
+        `boosts`, e.g. a funder or area term) picks `candidates` organisations, then the
+        per-field score is worked out for those alone. With `only_ids` the candidates are
+        exactly those organisations, matched or not (unmatched ones score 0).
+        """
+        searcher = self.searcher()
+        allowed = _filter_query(filters)
+        if only_ids is not None:
+            docnums = self._docnums(searcher, only_ids)
+            if allowed is not None:
+                docnums &= set(searcher.docs_for_query(allowed))
+        else:
+            docnums = self._candidates(searcher, weighted_terms, boosts, candidates, allowed)
+        scored = {}
+        if weighted_terms and docnums:
+            query = Or([Term(field, term, boost=weight * boost)
+                        for term, weight in weighted_terms if weight > 0
+                        for field, boost in FIELD_BOOSTS.items() if boost > 0])
+            results = searcher.search(query, filter=docnums, limit=None, terms=True)
+            for hit in results:
+                matched = frozenset(t.decode() if isinstance(t, bytes) else t
+                                    for _f, t in hit.matched_terms())
+                scored[hit.docnum] = (hit.score, matched)
+        return [Hit(int(fields["id"]), *scored.get(docnum, (0.0, frozenset())),
+                    fields.get("features") or {})
+                for docnum in sorted(docnums)
+                for fields in [searcher.stored_fields(docnum)]]
+
+    def term_share(self, field, value):
+        """Share of documents holding `value` in `field` (0 when the index is empty)."""
+        searcher = self.searcher()
+        total = searcher.doc_count()
+        return searcher.doc_frequency(field, value) / total if total else 0.0
+
+    def _docnums(self, searcher, ids):
+        found = set()
+        for org_id in ids:
+            docnum = searcher.document_number(id=str(org_id))
+            if docnum is not None:
+                found.add(docnum)
+        return found
+
+    def _candidates(self, searcher, weighted_terms, boosts, limit, allowed):
+        # A zero boost would make Whoosh divide by zero while skipping low-scoring blocks.
+        clauses = [Term("text", term, boost=weight) for term, weight in weighted_terms
+                   if weight > 0]
+        clauses += [Term(field, value, boost=weight) for field, value, weight in boosts or ()
+                    if weight > 0]
+        if not clauses:
+            return set()
+        results = searcher.search(Or(clauses), filter=allowed, limit=limit)
+        return {hit.docnum for hit in results}
+
+
+def _filter_query(filters):
+    """Status is always active; other filters narrow further. Bounds are always closed."""
+    filters = filters or {}
+    clauses = [Term("status", "active")]
+    if filters.get("org_types"):
+        clauses.append(Or([Term("org_type", t) for t in filters["org_types"]]))
+    if filters.get("tier_at_least"):
+        clauses.append(NumericRange("tier", int(filters["tier_at_least"]), MAX_TIER))
+    if filters.get("areas"):
+        # Serving somewhere inside the area, or serving a wider area that contains it.
+        clauses.append(Or([clause for code, parents in filters["areas"]
+                           for clause in [Term("areas", code)]
+                           + [Term("served", parent) for parent in parents]]))
+    return And(clauses)
+
+
+def _plain_words(text):
+    return [w for w in "".join(c if c.isalnum() else " " for c in text or "").split()
+            if w.upper() not in {"AND", "OR", "NOT", "TO"}]
 
 
 def get_index(app=None):
@@ -114,26 +247,28 @@ def get_index(app=None):
 
 
 def _pending(session):
-    return session.info.setdefault(_PENDING_KEY, {"upsert": set(), "delete": set()})
+    return session.info.setdefault(_PENDING_KEY, set())
+
+
+def _is_child(obj):
+    cls = type(obj)
+    return (cls.__module__, cls.__name__) in CHILD_MODELS
 
 
 def _after_flush(session, flush_context):
-    from portal.organisations.models import Credential, Organisation, PastWork
+    from portal.organisations.models import Organisation
 
     pending = _pending(session)
-    for obj in list(session.new) + list(session.dirty):
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Organisation):
-            pending["upsert"].add(obj.id)
-        elif isinstance(obj, (Credential, PastWork)) and obj.organisation_id:
-            pending["upsert"].add(obj.organisation_id)
-    for obj in session.deleted:
-        if isinstance(obj, Organisation):
-            pending["delete"].add(obj.id)
+            pending.add(obj.id)
+        elif _is_child(obj) and getattr(obj, "organisation_id", None):
+            pending.add(obj.organisation_id)
 
 
 def _after_commit(session):
     pending = session.info.pop(_PENDING_KEY, None)
-    if not pending or not (pending["upsert"] or pending["delete"]):
+    if not pending:
         return
     try:
         app = current_app._get_current_object()
@@ -142,37 +277,45 @@ def _after_commit(session):
     _apply(app, pending)
 
 
-def _apply(app, pending):
+def _apply(app, ids):
+    """Write what the database now holds for `ids`: present rows are indexed, missing ones
+    removed. Reading back after the commit makes a rolled-back savepoint harmless."""
     from portal.extensions import db
 
     try:
-        ids = pending["upsert"] - pending["delete"]
         with db.engine.connect() as connection:
             reader = Session(bind=connection)
-            upserts = [organisation_document(org) for org in _load_organisations(reader, ids)]
+            upserts = [organisation_document(org) for org in load_organisations(reader, ids)]
             reader.close()
-        get_index(app).write(upserts, pending["delete"])
+        found = {int(doc["id"]) for doc in upserts}
+        get_index(app).write(upserts, ids - found)
     except Exception:
         app.logger.exception("Search index update failed; `flask search rebuild` will repair it")
 
 
-def _load_organisations(session, ids):
-    """Load organisations with everything their documents need, in a few queries."""
+def load_organisations(session, ids=None):
+    """Organisations with everything their documents need, loaded in a few queries."""
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
     from portal.organisations.models import Organisation
 
-    if not ids:
-        return []
-    query = select(Organisation).where(Organisation.id.in_(ids)).options(
+    query = select(Organisation).options(
         selectinload(Organisation.cpv_codes), selectinload(Organisation.areas),
         selectinload(Organisation.terms), selectinload(Organisation.past_work))
-    return session.scalars(query).all()
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(Organisation.id.in_(ids))
+    return session.scalars(query.order_by(Organisation.id)).all()
 
 
-def _after_rollback(session):
-    session.info.pop(_PENDING_KEY, None)
+def _after_soft_rollback(session, previous_transaction):
+    # Only the outermost transaction's rollback discards the collected changes: rolling back a
+    # savepoint leaves the outer transaction's own changes to be indexed at its commit (what
+    # the savepoint touched is read back from the database then, so it is harmless).
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING_KEY, None)
 
 
 def init_app(app):
@@ -180,5 +323,5 @@ def init_app(app):
     if not getattr(init_app, "_listening", False):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
         init_app._listening = True

@@ -1,11 +1,23 @@
-"""Use cases for the search index: rebuild and check against the database."""
+"""Use cases for the search index: rebuild and check against the database, search and match."""
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.organisations.models import Organisation
-from portal.search.documents import organisation_document
-from portal.search.index import get_index
+from portal.search.analysis import surface_forms, terms
+from portal.search.documents import cpv_tokens, organisation_document
+from portal.search.index import Hit, get_index
+from portal.search.opportunities import (
+    get_opportunity_index, listen as _listen_opportunities, load_opportunities,
+    opportunity_document,
+)
+
+log = logging.getLogger(__name__)
+_listen_opportunities()
+__all__ = ["Hit", "rebuild", "needs_rebuild", "check", "search_organisation_ids",
+           "match_organisations", "funder_share", "terms", "surface_forms", "cpv_tokens"]
 
 
 def _all_organisations():
@@ -17,20 +29,59 @@ def _all_organisations():
 
 
 def rebuild(progress=None):
-    """Write every organisation into a fresh index and swap it in. Returns the count."""
-    return get_index().rebuild(_all_organisations(), progress=progress)
+    """Write every organisation, then every forward-plan entry, into fresh indexes and swap
+    them in. Returns the number of organisations."""
+    count = get_index().rebuild(_all_organisations(), progress=progress)
+    rebuild_opportunities(progress=progress)
+    return count
+
+
+def rebuild_opportunities(progress=None):
+    """Write every forward-plan entry into a fresh index and swap it in. Returns the count."""
+    documents = (opportunity_document(o) for o in load_opportunities(db.session))
+    return get_opportunity_index().rebuild(documents, progress=progress)
 
 
 def needs_rebuild():
-    index_count = get_index().status()["documents"]
+    index = get_index()
+    index_count = index.status()["documents"]
     db_count = db.session.scalar(select(db.func.count(Organisation.id)))
-    return index_count != db_count
+    return index.damaged or index_count != db_count
+
+
+def ensure_ready():
+    """Rebuild from the database when the index was found missing or unreadable."""
+    index = get_index()
+    index.open()
+    if index.damaged:
+        log.warning("Rebuilding the search index from the database")
+        get_index().rebuild(_all_organisations())
+
+
+def ensure_opportunities_ready():
+    index = get_opportunity_index()
+    index.open()
+    if index.damaged:
+        log.warning("Rebuilding the forward-plan index from the database")
+        rebuild_opportunities()
 
 
 def check():
-    """Return ids missing from, stale in, or extra in the index compared with the database."""
+    """Return ids missing from, stale in, or extra in the index compared with the database.
+
+    Organisations are listed by id, forward-plan entries as "opportunity:<id>"."""
     indexed = get_index().stored_versions()
     expected = {str(org.id): organisation_document(org)["version"] for org in _all_organisations()}
+    report = _compare(expected, indexed)
+    indexed = get_opportunity_index().stored_versions()
+    expected = {str(o.id): opportunity_document(o)["version"]
+                for o in load_opportunities(db.session)}
+    for kind, ids in _compare(expected, indexed).items():
+        report[kind] += [f"opportunity:{i}" for i in ids]
+    return report
+
+
+def _compare(expected, indexed):
     return {
         "missing": sorted(set(expected) - set(indexed)),
         "stale": sorted(k for k in set(expected) & set(indexed) if expected[k] != indexed[k]),
@@ -38,5 +89,25 @@ def check():
     }
 
 
+def search_opportunity_ids(text, limit=1000):
+    """Forward-plan entry ids matching free text, best first (any status: callers filter)."""
+    ensure_opportunities_ready()
+    return get_opportunity_index().search_ids(text, limit=limit)
+
+
 def search_organisation_ids(text, limit=500):
+    ensure_ready()
     return get_index().search_ids(text, limit=limit)
+
+
+def funder_share(funder_key):
+    """The share of indexed organisations that have worked for this funder or buyer."""
+    return get_index().term_share("funders", funder_key)
+
+
+def match_organisations(weighted_terms, *, candidates=200, only_ids=None, filters=None,
+                        boosts=None):
+    """Organisations scored against weighted index terms; see SearchIndex.match."""
+    ensure_ready()
+    return get_index().match(weighted_terms, candidates=candidates, only_ids=only_ids,
+                             filters=filters, boosts=boosts)

@@ -1,0 +1,245 @@
+"""Matches and recommendations in the JSON API, and their OpenAPI description.
+
+Both need a signed-in person or an organisation API token. An entry's matches follow the same
+rules as the page (its buyer at any stage; suppliers and site admins once it is published); a
+supplier's recommendations are for that supplier's own organisation or a site admin. Anything
+else is a 404, as if it did not exist.
+"""
+from flask import current_app, jsonify, request, url_for
+
+from portal.api import bp
+from portal.api.auth import api_auth_required
+from portal.api.openapi import json_content, nullable, paths, ref, schemas
+from portal.core.exceptions import DomainError, NotFound
+from portal.extensions import db
+from portal.matching import services
+from portal.matching.ranking import SUPPLIER_TYPES
+from portal.organisations.models import Organisation
+
+MAX_LIMIT = 100
+MAX_PAGE = 10_000
+BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _positive_int(name, default, maximum):
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise DomainError(f"{name} must be a whole number from 1 to {maximum}", field=name)
+    return int(raw)
+
+
+def _boolean(name):
+    raw = (request.args.get(name) or "false").strip().lower()
+    if raw not in BOOLEANS:
+        raise DomainError(f"{name} must be true or false", field=name)
+    return BOOLEANS[raw]
+
+
+def _principal_org(principal):
+    return db.session.get(Organisation, principal.organisation_id) \
+        if principal.organisation_id else None
+
+
+def _filters():
+    return services.build_filters(
+        accredited_only=_boolean("accredited_only"),
+        tier=_positive_int("tier", None, 3),
+        area=(request.args.get("area") or "").strip().upper() or None,
+        org_type=(request.args.get("type") or "").strip() or None)
+
+
+def _strength(pair):
+    return {"strength": pair[0], "strength_label": pair[1]}
+
+
+@bp.get("/opportunities/<int:opportunity_id>/matches")
+@api_auth_required
+def opportunity_matches(opportunity_id, principal):
+    viewer = _principal_org(principal)
+    opportunity = services.get_matchable_opportunity(opportunity_id, viewer,
+                                                     principal.is_site_admin)
+    lot = services.get_lot(opportunity, _positive_int("lot", None, 2**31 - 1))
+    limit = _positive_int("limit", 20, MAX_LIMIT)
+    rows = services.find_matches(opportunity, viewer, _filters(), lot=lot, limit=limit)
+    return jsonify({
+        "opportunity": {"id": opportunity.id, "title": opportunity.title,
+                        "status": opportunity.status,
+                        "page": url_for("pipeline.show", opportunity_id=opportunity.id,
+                                        _external=True)},
+        "lot": {"id": lot.id, "number": lot.number, "title": lot.title} if lot else None,
+        "items": [_match(row) for row in rows],
+    })
+
+
+def _match(row):
+    org = row.organisation
+    return {
+        "rank": row.rank,
+        "organisation": {"id": org.id, "name": org.name, "org_type": org.org_type,
+                         "profile": url_for("organisations.show", org_id=org.id,
+                                            _external=True)},
+        "score": round(row.match.score, 4),
+        **_strength(row.strength),
+        "signals": row.match.signals,
+        "reasons": row.match.reasons,
+        "explanation": row.match.explanation,
+        "invited": row.invitation is not None,
+        "interest_registered": row.interest is not None,
+    }
+
+
+@bp.get("/suppliers/<int:organisation_id>/recommendations")
+@api_auth_required
+def supplier_recommendations(organisation_id, principal):
+    if principal.organisation_id != organisation_id and not principal.is_site_admin:
+        raise NotFound("Organisation not found")
+    organisation = db.session.get(Organisation, organisation_id)
+    if not services.is_supplier(organisation):
+        raise NotFound("Organisation not found")
+    page = _positive_int("page", 1, MAX_PAGE)
+    per_page = _positive_int("per_page", current_app.config["PER_PAGE"], MAX_LIMIT)
+    result = services.recommendations(organisation, page, per_page)
+    return jsonify({
+        "organisation": {"id": organisation.id, "name": organisation.name},
+        "items": [_recommendation(item) for item in result.items],
+        "page": result.page, "per_page": result.per_page, "total": result.total,
+        "pages": result.pages,
+    })
+
+
+def _recommendation(item):
+    opportunity = item.opportunity
+    return {
+        "opportunity": {
+            "id": opportunity.id, "title": opportunity.title, "status": opportunity.status,
+            "buyer": {"id": opportunity.organisation_id, "name": opportunity.organisation.name},
+            "closing": opportunity.closing_at.isoformat() if opportunity.closing_at else None,
+            "page": url_for("pipeline.show", opportunity_id=opportunity.id, _external=True),
+        },
+        "rank": item.row.rank,
+        "score": round(item.row.score, 4),
+        **_strength(item.strength),
+        "reasons": item.reasons,
+        "explanation": item.explanation,
+        "computed_at": item.row.computed_at.isoformat(),
+    }
+
+
+# --- OpenAPI ------------------------------------------------------------------------------------
+
+def _query(name, description, schema):
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema}
+
+
+def _path_id(description):
+    return {"name": "id", "in": "path", "required": True, "description": description,
+            "schema": {"type": "integer", "minimum": 1}}
+
+
+def _secured(operation):
+    return {**operation, "security": [{"bearerToken": []}, {"session": []}], "responses": {
+        **operation["responses"],
+        "400": {"$ref": "#/components/responses/BadRequest"},
+        "401": {"$ref": "#/components/responses/Unauthorised"},
+        "404": {"$ref": "#/components/responses/NotFound"}}}
+
+
+@paths
+def _matching_paths():
+    return {
+        "/api/v1/opportunities/{id}/matches": {"get": _secured({
+            "tags": ["matching"],
+            "operationId": "getOpportunityMatches",
+            "summary": "Suppliers ranked for a forward-plan entry, each with the reasons why",
+            "description": "For the entry's buyer at any stage; for VCSEs, prime contractors "
+                           "and site admins once it is published.",
+            "parameters": [
+                _path_id("The forward-plan entry"),
+                _query("lot", "Rank for one lot of the entry (its id)",
+                       {"type": "integer", "minimum": 1}),
+                _query("accredited_only", "Only suppliers with a current accreditation",
+                       {"type": "boolean", "default": False}),
+                _query("tier", "Only suppliers accredited at this tier or above",
+                       {"type": "integer", "minimum": 1, "maximum": 3}),
+                _query("area", "GSS code; only suppliers serving somewhere inside it",
+                       {"type": "string", "example": "E07000178"}),
+                _query("type", "Only this type of supplier",
+                       {"type": "string", "enum": list(SUPPLIER_TYPES)}),
+                _query("limit", "How many suppliers, best first",
+                       {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20}),
+            ],
+            "responses": {"200": {"description": "Ranked suppliers",
+                                  "content": json_content(ref("MatchList"))}},
+        })},
+        "/api/v1/suppliers/{id}/recommendations": {"get": _secured({
+            "tags": ["matching"],
+            "operationId": "getSupplierRecommendations",
+            "summary": "Forward-plan entries recommended for a supplier, best first",
+            "description": "Only for the supplier's own organisation (or a site admin). "
+                           "Dismissed entries and entries the supplier has already registered "
+                           "interest in are left out.",
+            "parameters": [
+                _path_id("The supplier organisation"),
+                _query("page", "Page number, from 1",
+                       {"type": "integer", "minimum": 1, "default": 1}),
+                _query("per_page", "Results per page",
+                       {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20}),
+            ],
+            "responses": {"200": {"description": "One page of recommendations",
+                                  "content": json_content(ref("RecommendationList"))}},
+        })},
+    }
+
+
+def _object(properties):
+    return {"type": "object", "properties": properties, "required": list(properties),
+            "additionalProperties": False}
+
+
+@schemas
+def _matching_schemas():
+    string, integer, number = {"type": "string"}, {"type": "integer"}, {"type": "number"}
+    uri = {"type": "string", "format": "uri"}
+    strength = {"type": "string", "enum": ["strong", "good", "possible"]}
+    reasons = {"type": "array", "items": string,
+               "description": "Why, in plain words, most telling first"}
+    return {
+        "Match": _object({
+            "rank": integer,
+            "organisation": _object({"id": integer, "name": string,
+                                     "org_type": {"type": "string",
+                                                  "enum": list(SUPPLIER_TYPES)},
+                                     "profile": uri}),
+            "score": number, "strength": strength, "strength_label": string,
+            "signals": {"type": "object", "additionalProperties": number,
+                        "description": "Each signal's strength from 0 to 1"},
+            "reasons": reasons, "explanation": string,
+            "invited": {"type": "boolean",
+                        "description": "Whether the caller's organisation has invited it"},
+            "interest_registered": {"type": "boolean"}}),
+        "MatchList": _object({
+            "opportunity": _object({"id": integer, "title": string, "status": string,
+                                    "page": uri}),
+            "lot": {"anyOf": [_object({"id": integer, "number": integer, "title": string}),
+                              {"type": "null"}]},
+            "items": {"type": "array", "items": ref("Match")}}),
+        "Recommendation": _object({
+            "opportunity": _object({"id": integer, "title": string, "status": string,
+                                    "buyer": _object({"id": integer, "name": string}),
+                                    "closing": nullable({"type": "string",
+                                                         "format": "date-time"}),
+                                    "page": uri}),
+            "rank": integer, "score": number, "strength": strength, "strength_label": string,
+            "reasons": reasons, "explanation": string,
+            "computed_at": {"type": "string", "format": "date-time"}}),
+        "RecommendationList": _object({
+            "organisation": _object({"id": integer, "name": string}),
+            "items": {"type": "array", "items": ref("Recommendation")},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+            "total": {"type": "integer", "minimum": 0},
+            "pages": {"type": "integer", "minimum": 0}}),
+    }

@@ -1,0 +1,228 @@
+"""The signals a commissioner weighs, each a score from 0 to 1 with a reason in plain words.
+
+Every signal takes the query (`MatchQuery`) and a supplier's stored features (a dict made by
+`portal.matching.features.supplier_features`), never the database, so the same functions can
+rank suppliers for an opportunity or opportunities for a supplier.
+"""
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+from portal.matching.places import gazetteer
+from portal.reference.loaders import read_seed_csv
+from portal.reference.services import cpv_descendant_prefix
+
+
+@dataclass(frozen=True)
+class Signal:
+    score: float
+    reason: str | None = None
+
+
+NONE = Signal(0.0)
+
+
+# --- where -------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=4096)
+def _coverage(served):
+    """Authorities an organisation serves, and how focused that is (1 for one authority)."""
+    gaz = gazetteer()
+    codes = frozenset(gaz.expand(served))
+    return codes, gaz.specificity(codes)
+
+
+def area(query, supplier):
+    """Does the organisation work where the work is? Closer and more local counts for more.
+
+    Each place named by the query is weighed by how specific it is (a district more than a
+    region, the whole country hardly at all); the supplier's evidence is being based there,
+    serving it, or having done work there before.
+    """
+    places = query.places
+    if not places:
+        return NONE
+    gaz = gazetteer()
+    served, served_focus = _coverage(tuple(supplier.get("served") or ()))
+    home = supplier.get("home")
+    mentioned = set(supplier.get("mentioned") or ())
+    near = _neighbourhood(home)
+    best = NONE
+    for place in places:
+        weight = gaz.specificity(place.codes)
+        if weight <= 0:
+            continue
+        for strength, reason in (
+            (1.0, home in place.codes and f"Based in {_area_name(home)}"),
+            (0.4 + 0.6 * served_focus, served & place.codes and f"Serves {place.name}"),
+            (0.7, mentioned & place.codes and f"Has worked in {place.name}"),
+            (NEARBY, near & place.codes and f"Based nearby, in {_area_name(home)}"),
+        ):
+            if reason and weight * strength > best.score:
+                best = Signal(weight * strength, reason)
+    return best
+
+
+# Being based in the same county (or, without one, the same region) as the work.
+NEARBY = 0.4
+
+
+@lru_cache(maxsize=1024)
+def _neighbourhood(home):
+    if not home:
+        return frozenset()
+    gaz = gazetteer()
+    parents = gaz.parents(home)
+    return frozenset(gaz.expand(parents[:1])) if parents else frozenset()
+
+
+def _area_name(code):
+    row = gazetteer().areas.get(code)
+    return row["name"] if row else code
+
+
+# --- who ---------------------------------------------------------------------------------------
+
+def buyer_history(query, supplier, informativeness=1.0):
+    """Has the organisation been funded by, or worked for, this buyer before?
+
+    `informativeness` scales the score down when most suppliers compared share this history.
+    """
+    key = query.buyer_key
+    if not key or key not in (supplier.get("funders") or ()):
+        return NONE
+    count = sum(1 for item in supplier.get("past") or () if item.get("funder") == key)
+    if count > 1:
+        return Signal(informativeness, f"{count} past awards from {query.buyer_name}")
+    return Signal(informativeness, f"Has worked for {query.buyer_name} before")
+
+
+def name(query, supplier):
+    """The opportunity names the organisation by an acronym or another name it uses."""
+    known = set(supplier.get("acronyms") or ())
+    hits = [a for a in query.acronyms if a in known]
+    if hits:
+        known_as = supplier.get("name")
+        return Signal(1.0, f"Mentions '{hits[0]}', which is what {known_as} is known as")
+    return NONE
+
+
+# --- what --------------------------------------------------------------------------------------
+
+def text(query, supplier, raw_score, best_score, matched):
+    """How well the words fit (BM25F), relative to the best-fitting candidate."""
+    if raw_score <= 0 or best_score <= 0:
+        return NONE
+    phrases = matched_phrases(query, matched)
+    reason = "matched: " + ", ".join(f"'{p}'" for p in phrases[:4]) if phrases else None
+    return Signal(raw_score / best_score, reason)
+
+
+def matched_phrases(query, matched):
+    """The query's own words behind the matched index terms, in text order; words that stand
+    next to each other in the query join into one phrase ("older people")."""
+    spans = sorted(query.surface[t][1:] + (query.surface[t][0].lower(),)
+                   for t in matched if t in query.surface)
+    phrases, last_end = [], None
+    for start, end, word in spans:
+        if last_end is not None and not query.text[last_end:start].strip():
+            phrases[-1] += " " + word
+        else:
+            phrases.append(word)
+        last_end = end
+    return list(dict.fromkeys(phrases))
+
+
+def cpv(query, supplier):
+    """Overlap of categories through the CPV hierarchy: the same code scores 1, a code under
+    the asked-for one nearly as much, a shared parent by how deep it is."""
+    wanted = [c for c in query.cpv_codes if c]
+    offered = supplier.get("cpv") or ()
+    if not wanted or not offered:
+        return NONE
+    total, best_pair = 0.0, None
+    for code in wanted:
+        score, other = max((_cpv_closeness(code, o), o) for o in offered)
+        total += score
+        if best_pair is None or score > best_pair[0]:
+            best_pair = (score, other)
+    if not best_pair or best_pair[0] <= 0:
+        return NONE
+    return Signal(total / len(wanted), f"Works in {_cpv_label(best_pair[1])}")
+
+
+def _cpv_closeness(wanted, offered):
+    w, o = cpv_descendant_prefix(wanted), cpv_descendant_prefix(offered)
+    if o.startswith(w):
+        return 1.0 if o == w else 0.9
+    common = 0
+    while common < min(len(w), len(o)) and w[common] == o[common]:
+        common += 1
+    return common / len(w) if common >= 2 else 0.0
+
+
+@lru_cache(maxsize=1)
+def _cpv_descriptions():
+    return {row["code"]: row["description"] for row in read_seed_csv("reference/cpv_codes.csv.gz")}
+
+
+def _cpv_label(code):
+    return _cpv_descriptions().get(code, code).lower()
+
+
+# --- can they do it ----------------------------------------------------------------------------
+
+def tier(query, supplier):
+    """Accreditation against the tier the commissioner recommends."""
+    wanted, held = query.recommended_tier, supplier.get("tier")
+    if not wanted:
+        return Signal(0.5 if held else 0.0, f"Tier {held} accredited" if held else None)
+    if not held:
+        return Signal(0.0, f"Not yet accredited; recommended Tier {wanted}")
+    label = f"Tier {held} accredited, recommended Tier {wanted}"
+    if held >= wanted:
+        return Signal(1.0, label)
+    return Signal(0.5 if held == wanted - 1 else 0.0, label)
+
+
+def capacity(query, supplier):
+    """Can the organisation carry a contract of this size? Its level's ceiling is a hard
+    limit; its income and the size of its past awards say what it is used to."""
+    value = query.value
+    if not value or value <= 0:
+        return NONE
+    ceiling, income, typical = (supplier.get(k) for k in ("ceiling", "income", "typical_award"))
+    if ceiling and value > ceiling:
+        return Signal(0.0, f"Above its accreditation ceiling of £{ceiling:,.0f}")
+    parts, reason = [], None
+    if income:
+        parts.append(1.0 if value <= income / 2 else max(0.0, 1 - math.log(2 * value / income)))
+    if typical:
+        parts.append(math.exp(-abs(math.log(value / typical)) / 1.5))
+        if parts[-1] >= 0.5:
+            reason = f"Past awards of a similar size (typically £{typical:,.0f})"
+    if not parts:
+        return NONE
+    return Signal(sum(parts) / len(parts), reason)
+
+
+def track_record(query, supplier, matched):
+    """How much relevant work the organisation has done before."""
+    past = supplier.get("past") or ()
+    count = supplier.get("past_count") or len(past)
+    if not count:
+        return NONE
+    volume = min(1.0, math.log1p(count) / math.log1p(10))
+    relevant = [item for item in past if len(matched & set(item.get("terms") or ())) >= 2]
+    kinds = _kind_label(past, len(relevant) or count)
+    if relevant:
+        topic = matched_phrases(query, matched & set(relevant[0]["terms"]))
+        about = f" in {topic[0]}" if topic else ""
+        return Signal(volume, f"{len(relevant)} past {kinds}{about}")
+    return Signal(volume, f"{count} past {kinds}")
+
+
+def _kind_label(past, count):
+    kinds = {item.get("kind") for item in past}
+    noun = "contract" if kinds == {"contract"} else "grant" if kinds == {"grant"} else "award"
+    return noun if count == 1 else noun + "s"

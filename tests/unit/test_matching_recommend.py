@@ -1,0 +1,49 @@
+"""Small rules behind recommendations and invitations: strength in words, what counts as a
+change to an entry's matches, and an invitation's own checks."""
+import pytest
+
+from portal.core.exceptions import DomainError
+from portal.matching.models import MatchInvitation, clean_message, strength
+from portal.matching.recommend import _changes_matching, best_possible_score
+from portal.matching.ranking import WEIGHTS
+from portal.pipeline.models import Opportunity
+
+
+@pytest.mark.parametrize("share, expected", [
+    (1.0, "strong"), (0.42, "strong"), (0.41, "good"), (0.30, "good"), (0.29, "possible"),
+    (0.0, "possible"),
+])
+def test_strength_is_a_share_of_the_best_possible_score(share, expected):
+    best = best_possible_score()
+    assert best == pytest.approx(sum(WEIGHTS.values()))
+    assert strength(share * best, best)[0] == expected
+    assert strength(1.0, 0)[0] == "possible"  # no weights: nothing is strong
+
+
+def test_strength_labels_read_as_words():
+    assert strength(10, 10) == ("strong", "Strong match")
+
+
+def test_an_organisation_cannot_invite_itself():
+    with pytest.raises(DomainError):
+        MatchInvitation(opportunity_id=1, organisation_id=7, invited_by_organisation_id=7)
+
+
+def test_an_invitation_message_is_trimmed_and_limited():
+    assert clean_message("   ") is None
+    assert clean_message("  Hello ") == "Hello"
+    with pytest.raises(DomainError) as error:
+        clean_message("x" * 1001)
+    assert error.value.field == "message"
+
+
+def test_only_changes_that_alter_matching_count(app, db, make_org):
+    buyer = make_org("Some Council", org_type="commissioner")
+    entry = Opportunity(organisation=buyer, reference="R1", title="Befriending")
+    db.session.add(entry)
+    db.session.commit()
+    entry.contact_role = "Commissioning officer"
+    assert not _changes_matching(entry)
+    entry.description = "Befriending for older people"
+    assert _changes_matching(entry)
+    db.session.rollback()
