@@ -32,13 +32,15 @@ def new():
     form = forms.SubscribeForm()
     if form.validate_on_submit():
         try:
-            services.subscribe(current_user, source, form.name.data, params, form.frequency.data)
+            services.subscribe(current_user, source, form.name.data, params, form.frequency.data,
+                               kind="profile" if source == "profile" else "search")
         except DomainError as error:
             form.name.errors = list(form.name.errors) + [error.message]
         else:
             flash(f"Alert '{form.name.data.strip()}' saved. We will email {current_user.email}.", "success")
             return redirect(url_for("alerts.index"))
-    return render_template("alerts/new.html", form=form, params=params, source_label=SOURCES[source].label,
+    return render_template("alerts/new.html", form=form, params=params, source=source,
+                           source_label=SOURCES[source].label,
                            title="Set up an email alert")
 
 

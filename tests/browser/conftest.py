@@ -4,6 +4,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from config import BASE_DIR, TestingConfig
@@ -13,6 +14,8 @@ from tests.conftest import skip_or_fail
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE_SOURCE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# A loaded 2-core CI machine can take more than Playwright's default 5 s to render a page.
+expect.set_options(timeout=20_000)
 
 
 class BrowserTesting(TestingConfig):
