@@ -42,7 +42,10 @@ def browser_type_launch_args():
 @pytest.fixture(scope="session")
 def live_app(app):
     browser_app = create_app(BrowserTesting)
-    browser_app.extensions["search_index"] = app.extensions["search_index"]
+    # One set of indexes for both apps, so the per-test clean-up empties what the browser sees.
+    for name in ("search_index", "opportunity_index"):
+        if name in app.extensions:
+            browser_app.extensions[name] = app.extensions[name]
     return browser_app
 
 
