@@ -126,7 +126,7 @@ def test_a_commissioner_creates_and_publishes_an_entry(client, login, people, db
     page = client.get(f"/forward-plan/{entry.id}").get_data(as_text=True)
     assert "Tier 2 is recommended, not required" in page and "Stage changed" in page
     actions = db.session.scalars(select(AuditEvent.action).where(
-        AuditEvent.object_type == "Opportunity")).all()
+        AuditEvent.object_type == "Opportunity").order_by(AuditEvent.id)).all()
     assert actions == ["opportunity.created", "opportunity.status_changed"]
 
 
