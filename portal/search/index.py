@@ -14,7 +14,6 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.query import And, NumericRange, Or, Term
 from whoosh.scoring import BM25F
@@ -22,6 +21,7 @@ from whoosh.scoring import BM25F
 from portal.search.documents import (
     FIELD_BOOSTS, KEYWORD_BOOSTS, ORGANISATION_SCHEMA, organisation_document,
 )
+from portal.search.storage import abandon, memory_index
 
 log = logging.getLogger(__name__)
 INDEX_NAME = "organisations"
@@ -64,7 +64,7 @@ class SearchIndex:
 
     def _open_or_create(self):
         if not self.directory:
-            return RamStorage().create_index(ORGANISATION_SCHEMA, indexname=INDEX_NAME)
+            return memory_index(ORGANISATION_SCHEMA, INDEX_NAME)
         os.makedirs(self.directory, exist_ok=True)
         try:
             if whoosh_index.exists_in(self.directory, indexname=INDEX_NAME):
@@ -103,14 +103,14 @@ class SearchIndex:
                 writer.update_document(**document)
             writer.commit()
         except Exception:
-            writer.cancel()  # release the lock even when the commit failed
+            abandon(writer)
             raise
 
     def rebuild(self, documents, progress=None):
         """Write every document (organisations are turned into documents) into a fresh index,
         then swap it in. Returns the count."""
         if not self.directory:
-            target = RamStorage().create_index(ORGANISATION_SCHEMA, indexname=INDEX_NAME)
+            target = memory_index(ORGANISATION_SCHEMA, INDEX_NAME)
         else:
             parent = os.path.dirname(os.path.abspath(self.directory))
             os.makedirs(parent, exist_ok=True)

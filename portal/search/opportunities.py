@@ -17,11 +17,11 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 from whoosh import fields
 from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import MultifieldParser
 
 from portal.search.analysis import text_analyzer
 from portal.search.documents import area_tokens, cpv_tokens
+from portal.search.storage import abandon, memory_index
 
 log = logging.getLogger(__name__)
 INDEX_NAME = "opportunities"
@@ -108,7 +108,7 @@ class OpportunityIndex:
 
     def _open_or_create(self):
         if not self.directory:
-            return RamStorage().create_index(OPPORTUNITY_SCHEMA, indexname=INDEX_NAME)
+            return memory_index(OPPORTUNITY_SCHEMA, INDEX_NAME)
         try:
             if whoosh_index.exists_in(self.directory, indexname=INDEX_NAME):
                 ix = whoosh_index.open_dir(self.directory, indexname=INDEX_NAME)
@@ -146,7 +146,7 @@ class OpportunityIndex:
                 writer.update_document(**document)
             writer.commit()
         except Exception:
-            writer.cancel()
+            abandon(writer)
             raise
 
     def rebuild(self, documents, progress=None):
@@ -156,7 +156,7 @@ class OpportunityIndex:
             staging = tempfile.mkdtemp(prefix="search-opp-", dir=parent)
             target = whoosh_index.create_in(staging, OPPORTUNITY_SCHEMA, indexname=INDEX_NAME)
         else:
-            target = RamStorage().create_index(OPPORTUNITY_SCHEMA, indexname=INDEX_NAME)
+            target = memory_index(OPPORTUNITY_SCHEMA, INDEX_NAME)
         writer = target.writer(limitmb=256)
         count = 0
         for document in documents:
@@ -218,7 +218,7 @@ def get_opportunity_index(app=None):
         organisations = get_index(app).open()
         if getattr(index, "_paired", None) is not organisations:
             index._paired = organisations
-            index._ix = RamStorage().create_index(OPPORTUNITY_SCHEMA, indexname=INDEX_NAME)
+            index._ix = memory_index(OPPORTUNITY_SCHEMA, INDEX_NAME)
     return index
 
 

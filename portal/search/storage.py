@@ -1,0 +1,63 @@
+"""Where indexes live when they are not on disk, and how a failed write lets go of its lock."""
+import atexit
+import logging
+import os
+import shutil
+import tempfile
+
+from whoosh.filedb.filestore import FileStorage, RamStorage
+
+log = logging.getLogger(__name__)
+_TEMP_DIR = None
+
+
+def _process_temp_dir():
+    """One scratch directory per process, removed at exit.
+
+    Whoosh's in-memory storage otherwise sorts postings in a file named after the index in the
+    shared temporary directory, so two processes indexing at once write over each other.
+    """
+    global _TEMP_DIR
+    if _TEMP_DIR is None or not os.path.isdir(_TEMP_DIR):
+        _TEMP_DIR = tempfile.mkdtemp(prefix="pathfinder-index-")
+        atexit.register(shutil.rmtree, _TEMP_DIR, True)
+    return _TEMP_DIR
+
+
+class MemoryStorage(RamStorage):
+    """An index held in memory (tests, benchmarks) whose scratch files are its own."""
+
+    def temp_storage(self, name=None):
+        folder = tempfile.mkdtemp(prefix=(name or "scratch") + "-", dir=_process_temp_dir())
+        return FileStorage(folder).create()
+
+
+def memory_index(schema, indexname):
+    return MemoryStorage().create_index(schema, indexname=indexname)
+
+
+def abandon(writer):
+    """Undo a writer whose commit failed, and free the index's write lock whatever happens.
+
+    `cancel()` can itself fail after a half-finished commit (the segment is already closed),
+    which would leave the lock held and every later write waiting for it.
+    """
+    try:
+        writer.cancel()
+        return
+    except Exception:
+        log.warning("Search index writer could not be cancelled cleanly; releasing its lock",
+                    exc_info=True)
+    lock = getattr(writer, "writelock", None)
+    try:
+        if lock is not None:
+            lock.release()
+    except Exception:
+        log.exception("Search index write lock could not be released")
+    temp = getattr(writer, "_tempstorage", None)
+    try:
+        if temp is not None:
+            temp.destroy()
+    except Exception:
+        pass
+    writer.is_closed = True

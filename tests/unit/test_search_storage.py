@@ -1,0 +1,83 @@
+"""A failed index write never keeps the write lock, and in-memory indexes keep their scratch
+files to themselves."""
+import os
+import tempfile
+
+import pytest
+from whoosh import fields
+from whoosh.filedb.filestore import FileStorage
+
+from portal.search.index import SearchIndex
+from portal.search.storage import MemoryStorage, abandon, memory_index
+
+SCHEMA = fields.Schema(id=fields.ID(stored=True, unique=True), text=fields.TEXT())
+
+
+def _document(number):
+    return {"id": str(number), "text": f"document number {number}"}
+
+
+def test_a_commit_that_fails_half_way_frees_the_lock(tmp_path, monkeypatch):
+    ix = FileStorage(str(tmp_path)).create().create_index(SCHEMA, indexname="things")
+    writer = ix.writer()
+    writer.add_document(**_document(1))
+
+    def broken_toc(segments):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writer, "_commit_toc", broken_toc)
+    with pytest.raises(OSError):
+        writer.commit()
+    abandon(writer)
+    # The next writer gets the lock at once rather than waiting for it.
+    second = ix.writer(timeout=0.5)
+    second.add_document(**_document(2))
+    second.commit()
+    assert ix.doc_count() == 1
+
+
+def test_the_lock_is_freed_even_when_cancelling_fails_too(tmp_path, monkeypatch):
+    ix = FileStorage(str(tmp_path)).create().create_index(SCHEMA, indexname="things")
+    writer = ix.writer()
+    writer.add_document(**_document(1))
+    monkeypatch.setattr(writer, "_close_segment",
+                        lambda: (_ for _ in ()).throw(ValueError("segment already closed")))
+    abandon(writer)
+    assert writer.is_closed
+    second = ix.writer(timeout=0.5)
+    second.add_document(**_document(2))
+    second.commit()
+    assert ix.doc_count() == 1
+
+
+def test_the_index_lets_go_of_the_lock_when_a_write_fails(tmp_path, monkeypatch):
+    index = SearchIndex(str(tmp_path / "search"))
+    from whoosh.writing import SegmentWriter
+
+    original = SegmentWriter._commit_toc
+    monkeypatch.setattr(SegmentWriter, "_commit_toc",
+                        lambda self, segments: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError):
+        index.write([{"id": "1", "name": "Riverside", "text": "befriending", "status": "active",
+                      "features": {}, "version": "a"}], [])
+    monkeypatch.setattr(SegmentWriter, "_commit_toc", original)
+    index.write([{"id": "2", "name": "Hillside", "text": "advice", "status": "active",
+                  "features": {}, "version": "b"}], [])
+    assert set(index.stored_versions()) == {"2"}
+
+
+def test_in_memory_indexes_sort_in_a_scratch_directory_of_their_own():
+    shared = os.path.join(tempfile.gettempdir(), "things.tmp")
+    first, second = MemoryStorage(), MemoryStorage()
+    a, b = first.temp_storage("things.tmp"), second.temp_storage("things.tmp")
+    try:
+        assert a.folder != b.folder
+        assert not a.folder.startswith(shared) and not b.folder.startswith(shared)
+    finally:
+        a.destroy()
+        b.destroy()
+    ix = memory_index(SCHEMA, "things")
+    with ix.writer() as writer:
+        for number in range(50):
+            writer.add_document(**_document(number))
+    assert ix.doc_count() == 50
