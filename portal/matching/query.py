@@ -5,6 +5,7 @@ from functools import cached_property
 
 from portal.matching.features import normalise_funder
 from portal.matching.places import Place, find_places, gazetteer
+from portal.matching.programmes import programme_places
 from portal.search.services import surface_forms, terms
 
 # Capitalised short words that are acronyms but say nothing about who the supplier is.
@@ -78,8 +79,9 @@ class MatchQuery:
 
     @cached_property
     def places(self):
-        """Where the work is: named areas, the location given, and places in the text and in
-        the buyer's name (a county council or a community foundation names its patch)."""
+        """Where the work is: named areas, the location given, places in the text and in the
+        buyer's name (a county council or a community foundation names its patch), and the
+        patch of the buyer's programme when it runs one per region."""
         gaz = gazetteer()
         found = [p for code in self.area_codes if code in gaz.areas
                  for p in [_area_place(gaz, code)] if p]
@@ -88,6 +90,8 @@ class MatchQuery:
         found += find_places(self.title, wards=False)
         found += find_places(self.description)
         found += find_places(self.buyer_name, wards=False)
+        # A regional programme of the buyer ("XA6 - Community") says where without a place name.
+        found += programme_places(self.buyer_key, self.programme)
         unique = {}
         for place in found:
             unique.setdefault(place.codes, place)

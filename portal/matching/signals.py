@@ -52,8 +52,10 @@ def area(query, supplier):
         weight = gaz.specificity(place.codes)
         if weight <= 0:
             continue
+        # A programme's patch is named after the programme: say where the organisation is too.
+        within = f", in {place.name}" if place.kind == "programme" else ""
         for strength, reason in (
-            (1.0, home in place.codes and f"Based in {_area_name(home)}"),
+            (1.0, home in place.codes and f"Based in {_area_name(home)}{within}"),
             (0.4 + 0.6 * served_focus, served & place.codes and f"Serves {place.name}"),
             (0.7, mentioned & place.codes and f"Has worked in {place.name}"),
             (NEARBY, near & place.codes and f"Based nearby, in {_area_name(home)}"),

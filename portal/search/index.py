@@ -10,6 +10,8 @@ import tempfile
 import threading
 from dataclasses import dataclass
 
+import numpy as np
+
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -21,7 +23,8 @@ from whoosh.scoring import BM25F
 from portal.search.documents import (
     FIELD_BOOSTS, KEYWORD_BOOSTS, ORGANISATION_SCHEMA, organisation_document,
 )
-from portal.search.storage import abandon, memory_index
+from portal.search.scoring import Postings, top
+from portal.search.storage import abandon, fresh_searcher, memory_index
 
 log = logging.getLogger(__name__)
 INDEX_NAME = "organisations"
@@ -81,15 +84,12 @@ class SearchIndex:
         return whoosh_index.create_in(self.directory, ORGANISATION_SCHEMA, indexname=INDEX_NAME)
 
     def searcher(self):
-        """A searcher for this thread, refreshed when the index has changed since."""
+        """A searcher for this thread, opened again when the index has changed since."""
         ix = self.open()
         cached = getattr(self._local, "searcher", None)
-        if cached is None or cached[0] != self._generation:
-            searcher = ix.searcher(weighting=WEIGHTING)
-        elif not cached[1].up_to_date():
-            searcher = cached[1].refresh()
-        else:
+        if cached is not None and cached[0] == self._generation and cached[1].up_to_date():
             return cached[1]
+        searcher = fresh_searcher(ix, cached[1] if cached else None, weighting=WEIGHTING)
         self._local.searcher = (self._generation, searcher)
         return searcher
 
@@ -161,6 +161,15 @@ class SearchIndex:
         results = searcher.search(query, limit=limit, filter=Term("status", "active"))
         return [int(hit["id"]) for hit in results]
 
+    def postings(self):
+        """Array scoring over the current searcher (see portal.search.scoring)."""
+        searcher = self.searcher()
+        cached = getattr(self._local, "postings", None)
+        if cached is None or cached.searcher is not searcher:
+            cached = Postings(searcher, B=WEIGHTING.B, K1=WEIGHTING.K1)
+            self._local.postings = cached
+        return cached
+
     def match(self, weighted_terms, *, candidates=200, only_ids=None, filters=None,
               boosts=None):
         """Score organisations against weighted index terms, BM25F over name, services and
@@ -171,27 +180,31 @@ class SearchIndex:
         per-field score is worked out for those alone. With `only_ids` the candidates are
         exactly those organisations, matched or not (unmatched ones score 0).
         """
-        searcher = self.searcher()
-        allowed = _filter_query(filters)
+        postings = self.postings()
+        searcher = postings.searcher
+        allowed = postings.mask(_filter_query(filters))
+        weighted_terms = [(term, weight) for term, weight in weighted_terms if weight > 0]
         if only_ids is not None:
-            docnums = self._docnums(searcher, only_ids)
-            if allowed is not None:
-                docnums &= set(searcher.docs_for_query(allowed))
+            docnums = np.array(sorted(d for d in self._docnums(searcher, only_ids)
+                                      if allowed[d]), dtype=np.int64)
         else:
-            docnums = self._candidates(searcher, weighted_terms, boosts, candidates, allowed)
-        scored = {}
-        if weighted_terms and docnums:
-            query = Or([Term(field, term, boost=weight * boost)
-                        for term, weight in weighted_terms if weight > 0
-                        for field, boost in FIELD_BOOSTS.items() if boost > 0])
-            results = searcher.search(query, filter=docnums, limit=None, terms=True)
-            for hit in results:
-                matched = frozenset(t.decode() if isinstance(t, bytes) else t
-                                    for _f, t in hit.matched_terms())
-                scored[hit.docnum] = (hit.score, matched)
-        return [Hit(int(fields["id"]), *scored.get(docnum, (0.0, frozenset())),
-                    fields.get("features") or {})
-                for docnum in sorted(docnums)
+            clauses = [("text", term, weight) for term, weight in weighted_terms]
+            clauses += [(field, value, weight) for field, value, weight in boosts or ()
+                        if weight > 0]
+            first, _hits = postings.total(clauses)
+            docnums = np.sort(top(first, allowed, candidates))
+        chosen = np.zeros(postings.size, dtype=bool)
+        chosen[docnums] = True
+        clauses = [(field, term, weight * boost) for term, weight in weighted_terms
+                   for field, boost in FIELD_BOOSTS.items() if boost > 0]
+        scores, hits = postings.total(clauses, only=chosen)
+        matched = {}
+        for (_field, term, _boost), found in zip(clauses, hits):
+            for docnum in found.tolist():
+                matched.setdefault(docnum, set()).add(term)
+        return [Hit(int(fields["id"]), float(scores[docnum]),
+                    frozenset(matched.get(docnum, ())), fields.get("features") or {})
+                for docnum in docnums.tolist()
                 for fields in [searcher.stored_fields(docnum)]]
 
     def term_share(self, field, value):
@@ -207,17 +220,6 @@ class SearchIndex:
             if docnum is not None:
                 found.add(docnum)
         return found
-
-    def _candidates(self, searcher, weighted_terms, boosts, limit, allowed):
-        # A zero boost would make Whoosh divide by zero while skipping low-scoring blocks.
-        clauses = [Term("text", term, boost=weight) for term, weight in weighted_terms
-                   if weight > 0]
-        clauses += [Term(field, value, boost=weight) for field, value, weight in boosts or ()
-                    if weight > 0]
-        if not clauses:
-            return set()
-        results = searcher.search(Or(clauses), filter=allowed, limit=limit)
-        return {hit.docnum for hit in results}
 
 
 def _filter_query(filters):

@@ -21,7 +21,7 @@ from whoosh.qparser import MultifieldParser
 
 from portal.search.analysis import text_analyzer
 from portal.search.documents import area_tokens, cpv_tokens
-from portal.search.storage import abandon, memory_index
+from portal.search.storage import abandon, fresh_searcher, memory_index
 
 log = logging.getLogger(__name__)
 INDEX_NAME = "opportunities"
@@ -128,12 +128,9 @@ class OpportunityIndex:
     def searcher(self):
         ix = self.open()
         cached = getattr(self._local, "searcher", None)
-        if cached is None or cached[0] is not ix:
-            searcher = ix.searcher()
-        elif not cached[1].up_to_date():
-            searcher = cached[1].refresh()
-        else:
+        if cached is not None and cached[0] is ix and cached[1].up_to_date():
             return cached[1]
+        searcher = fresh_searcher(ix, cached[1] if cached else None)
         self._local.searcher = (ix, searcher)
         return searcher
 

@@ -36,6 +36,22 @@ def memory_index(schema, indexname):
     return MemoryStorage().create_index(schema, indexname=indexname)
 
 
+def fresh_searcher(ix, previous=None, **options):
+    """A new searcher on the index as it is now; `previous` is closed.
+
+    Whoosh's `Searcher.refresh()` reuses the readers of segments it already had open, with the
+    deletions they had then, and keeps segments a merge has since removed: a document replaced
+    since would show twice. Opening afresh costs a few file opens.
+    """
+    searcher = ix.searcher(**options)
+    if previous is not None:
+        try:
+            previous.close()
+        except Exception:
+            pass
+    return searcher
+
+
 def abandon(writer):
     """Undo a writer whose commit failed, and free the index's write lock whatever happens.
 

@@ -81,3 +81,20 @@ def test_in_memory_indexes_sort_in_a_scratch_directory_of_their_own():
         for number in range(50):
             writer.add_document(**_document(number))
     assert ix.doc_count() == 50
+
+
+def test_a_searcher_kept_between_writes_never_shows_a_replaced_document(tmp_path):
+    index = SearchIndex(str(tmp_path / "search"))
+
+    def document(text):
+        return {"id": "1", "name": "Riverside", "text": text, "status": "active",
+                "features": {"text": text}, "version": text}
+
+    index.write([document("befriending")], [])
+    assert index.search_ids("befriending") == [1]
+    for text in ("advice", "allotments", "carers"):
+        index.write([document(text)], [])
+        searcher = index.searcher()
+        assert [fields["features"]["text"] for fields in searcher.all_stored_fields()] == [text]
+        assert searcher.doc_count() == 1
+    assert index.search_ids("carers") == [1] and index.search_ids("advice") == []
