@@ -23,7 +23,11 @@ def seed_accreditation():
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Run as if it were this date (YYYY-MM-DD).")
 def expire(today):
-    """Lapse expired accreditations and send the 90- and 30-day reminders (safe to run daily)."""
+    """Lapse expired accreditations and send the 90- and 30-day reminders (safe to run daily).
+
+    Run it shortly after midnight: an accreditation leaves the register the day after its
+    expiry date, and leaves matching (the search index and recommendations) when this lapses it.
+    """
     from portal.accreditation.services import run_expiry
 
     counts = run_expiry(today.date() if today else None)

@@ -3,7 +3,7 @@ forms, and the report of standards applicants most often do not yet meet."""
 import csv
 import io
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 
 from flask import url_for
@@ -19,7 +19,7 @@ from portal.organisations import services as organisations
 from portal.organisations.models import Organisation, organisation_area, organisation_cpv
 from portal.reference import services as reference
 from portal.reference.models import Area, CpvCode
-from portal.search.services import search_organisation_ids
+from portal.search.services import search_organisation_ids, suggest_organisation_search
 
 TIERS = {1: "Tier 1 or above", 2: "Tier 2 or above", 3: "Tier 3"}
 SORTS = {"name": "Name (A to Z)", "name_desc": "Name (Z to A)", "tier": "Highest tier first",
@@ -76,22 +76,22 @@ def _matching_records(query, today):
     return stmt
 
 
-def _filtered(query, today):
+def _filtered(query, today, ranked=None):
+    """Organisations with a current accreditation matching `query`. `ranked` holds the ids the
+    search index found for the free text (looked up when not given)."""
     stmt = select(Organisation).where(Organisation.status == "active",
                                       Organisation.id.in_(_matching_records(query, today)))
     if query.area:
-        codes = reference.expand_area_codes([query.area]) or {query.area}
-        stmt = stmt.where(Organisation.id.in_(
-            select(organisation_area.c.organisation_id)
-            .where(organisation_area.c.area_code.in_(sorted(codes)))))
+        stmt = stmt.where(organisations.in_area_condition(query.area))
     if query.cpv:
-        prefix = reference.cpv_descendant_prefix(query.cpv)
-        stmt = stmt.where(Organisation.id.in_(
-            select(organisation_cpv.c.organisation_id)
-            .where(organisation_cpv.c.cpv_code.like(f"{prefix}%"))))
+        stmt = stmt.where(organisations.in_category_condition(query.cpv))
     if query.q:
-        stmt = stmt.where(Organisation.id.in_(search_organisation_ids(query.q, limit=2000)))
+        stmt = stmt.where(Organisation.id.in_(_search_ids(query.q) if ranked is None else ranked))
     return stmt
+
+
+def _search_ids(text):
+    return search_organisation_ids(text, limit=2000)
 
 
 def _sorted(stmt, sort, today):
@@ -111,10 +111,10 @@ def _sorted(stmt, sort, today):
 _LISTING = (selectinload(Organisation.areas), selectinload(Organisation.cpv_codes))
 
 
-def search_register(query, page=1, per_page=20, today=None):
+def search_register(query, page=1, per_page=20, today=None, ranked=None):
     """Organisations with a current accreditation matching `query`, one page at a time."""
     today = today or date.today()
-    stmt = _sorted(_filtered(query, today), query.sort, today).options(*_LISTING)
+    stmt = _sorted(_filtered(query, today, ranked), query.sort, today).options(*_LISTING)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
 
 
@@ -139,6 +139,9 @@ class RegisterPage:
     records: dict
     options: dict
     errors: list = field(default_factory=list)
+    facets: dict = field(default_factory=dict)
+    snippets: dict = field(default_factory=dict)  # organisation id -> marked-up excerpt
+    suggestion: str | None = None  # "did you mean" search text
 
 
 def filter_options():
@@ -146,21 +149,75 @@ def filter_options():
     return {"schemes": schemes, **organisations.directory_filter_options()}
 
 
-def browse_register(args, page=1, per_page=20):
+def browse_register(args, page=1, per_page=20, today=None):
     """The register page: filters from `args` (a bad one is reported and dropped), a page of
-    providers and their current accreditations."""
-    values = {f.name: args.get(f.name) for f in fields(RegisterQuery)}
-    errors = []
-    while True:
-        try:
-            query = parse_register_query(values)
-            break
-        except DomainError as problem:
-            errors.append(problem)
-            values[problem.field] = None
-    results = search_register(query, page, per_page)
-    records = current_records_by_org([org.id for org in results.items])
-    return RegisterPage(query, results, records, filter_options(), errors)
+    providers with their current accreditations, how many providers each filter option would
+    give, excerpts marking the searched-for words and a spelling suggestion when the search
+    finds little."""
+    today = today or date.today()
+    query, errors = organisations.parse_leniently(
+        parse_register_query, [f.name for f in fields(RegisterQuery)], args)
+    ranked = _search_ids(query.q) if query.q else None
+    results = search_register(query, page, per_page, today, ranked)
+    records = current_records_by_org([org.id for org in results.items], today)
+    return RegisterPage(
+        query, results, records, filter_options(), errors,
+        facets=register_facets(query, today, ranked, results.total),
+        snippets=organisations.description_snippets(results.items, query.q),
+        suggestion=organisations.better_search(
+            query, results.total, lambda q: search_register(q, 1, 1, today).total,
+            suggest_organisation_search))
+
+
+def register_facets(query, today, ranked, total):
+    """Filter options with how many providers each would give (each facet leaves out its own
+    choice)."""
+    def ids(name):
+        return _filtered(replace(query, **{name: None}), today, ranked).with_only_columns(
+            Organisation.id)
+
+    cpv_pairs = select(organisation_cpv.c.organisation_id.label("owner"),
+                       organisation_cpv.c.cpv_code.label("code")).subquery()
+    return {
+        "scheme": _scheme_facet(query, today, ids("scheme")),
+        "tier": _tier_facet(query, today, ids("tier")),
+        "area": organisations.area_facet(query.area, organisation_area.c.organisation_id,
+                                         organisation_area.c.area_code, ids("area"), total),
+        "cpv": organisations.cpv_facet(query.cpv, cpv_pairs, ids("cpv"), total),
+    }
+
+
+def _current_records(today, org_ids):
+    return (select(AccreditationRecord.organisation_id).join(AccreditationRecord.level)
+            .join(AccreditationRecord.scheme)
+            .where(_current(today), AccreditationRecord.organisation_id.in_(org_ids)))
+
+
+def _scheme_facet(query, today, org_ids):
+    stmt = _current_records(today, org_ids)
+    if query.tier:
+        stmt = stmt.where(Level.tier >= query.tier)
+    counts = dict(db.session.execute(stmt.with_only_columns(
+        Scheme.slug, func.count(db.distinct(AccreditationRecord.organisation_id)))
+        .group_by(Scheme.slug)).all())
+    names = {s.slug: s.name for s in db.session.scalars(select(Scheme).order_by(Scheme.name))}
+    return organisations.flat_facet(names, counts, query.scheme, "Any scheme",
+                                    any_count=organisations.count_ids(org_ids))
+
+
+def _tier_facet(query, today, org_ids):
+    """Tiers count cumulatively: "tier 2 or above" includes the tier 3 providers."""
+    stmt = _current_records(today, org_ids)
+    if query.scheme:
+        stmt = stmt.where(Scheme.slug == query.scheme)
+    best = stmt.with_only_columns(AccreditationRecord.organisation_id,
+                                  func.max(Level.tier).label("tier")).group_by(
+        AccreditationRecord.organisation_id).subquery()
+    by_best = dict(db.session.execute(select(best.c.tier, func.count())
+                                      .group_by(best.c.tier)).all())
+    counts = {tier: sum(n for t, n in by_best.items() if t and t >= tier) for tier in TIERS}
+    return organisations.flat_facet(TIERS, counts, query.tier, "Any tier",
+                                    any_count=organisations.count_ids(org_ids))
 
 
 # --- CSV ----------------------------------------------------------------------------------

@@ -657,24 +657,46 @@ def run_expiry(today=None):
     """Lapse accreditations past their expiry date and send due reminders, each once.
 
     Safe to run more than once a day: sent reminders are remembered on the record and a lapsed
-    record is not lapsed again. Returns counts of what was done.
+    record is not lapsed again. An accreditation is current to the end of its expiry date
+    (`current_records`), and is lapsed here the day after, so run this shortly after midnight:
+    the register stops showing it at once, but matching reads the tier from the search index,
+    which changes when the record does.
+
+    Each lapse is committed on its own, so the search index and the organisation's stored
+    matches follow it straight away (a commit lapsing many organisations at once would leave
+    their matches to the next `flask matching refresh`), and a failure part way through keeps
+    what was done. Returns counts of what was done.
     """
     today = today or date.today()
     counts = Counter(lapsed=0, reminder_90=0, reminder_30=0)
-    live = db.session.scalars(select(AccreditationRecord).where(
-        AccreditationRecord.status.in_(("active", "suspended")),
-        AccreditationRecord.expires_on <= today + timedelta(days=REMINDER_DAYS[0]))
-        .options(selectinload(AccreditationRecord.organisation))).all()
-    for record in live:
-        if record.expires_on < today:
-            record.set_status("lapsed", "Reached its expiry date")
-            audit.record("accreditation.record_lapsed", record)
-            _tell(record, "Your accreditation has expired", days=None)
+    for record in _due_records(today):
+        if _past_expiry(record, today):
+            _lapse(record)
+            db.session.commit()
             counts["lapsed"] += 1
         elif record.status == "active":
             _remind(record, today, counts)
     db.session.commit()
     return dict(counts)
+
+
+def _due_records(today):
+    return db.session.scalars(select(AccreditationRecord).where(
+        AccreditationRecord.status.in_(("active", "suspended")),
+        AccreditationRecord.expires_on <= today + timedelta(days=REMINDER_DAYS[0]))
+        .order_by(AccreditationRecord.expires_on, AccreditationRecord.id)
+        .options(selectinload(AccreditationRecord.organisation))).all()
+
+
+def _past_expiry(record, today):
+    """The day after the expiry date: the same line `current_records` draws."""
+    return record.expires_on < today
+
+
+def _lapse(record):
+    record.set_status("lapsed", "Reached its expiry date")
+    audit.record("accreditation.record_lapsed", record)
+    _tell(record, "Your accreditation has expired", days=None)
 
 
 def _remind(record, today, counts):
@@ -769,6 +791,25 @@ def current_level(org, today=None):
     """The organisation's strongest current level (highest tier), or None when not accredited."""
     records = current_records(org, today)
     return max(records, key=_strength).level if records else None
+
+
+def current_levels(org_ids, today=None, session=None, chunk=500):
+    """{organisation id: its strongest current level} for many organisations, a few queries in
+    all (the search index reads this for every profile when it is rebuilt)."""
+    today = today or date.today()
+    session = session or db.session
+    ids = list(org_ids)
+    best = {}
+    for start in range(0, len(ids), chunk):
+        records = session.scalars(select(AccreditationRecord).options(
+            selectinload(AccreditationRecord.level)).where(
+            AccreditationRecord.organisation_id.in_(ids[start:start + chunk]),
+            AccreditationRecord.status == "active", AccreditationRecord.expires_on >= today))
+        for record in records:
+            held = best.get(record.organisation_id)
+            if held is None or _strength(record) > _strength(held):
+                best[record.organisation_id] = record
+    return {org_id: record.level for org_id, record in best.items()}
 
 
 def meets_tier(org, recommended_tier, today=None):

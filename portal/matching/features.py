@@ -8,6 +8,10 @@ opportunity, opportunities for a supplier).
 import logging
 import re
 import statistics
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy.orm import object_session
 
 from portal.matching.places import find_places, home_authority
 
@@ -19,6 +23,8 @@ LEGAL_SUFFIXES = re.compile(r"\b(ltd|limited|cio|cic|plc|llp|incorporated|inc)\b
 FUNDER_NOISE = re.compile(r"\b(the|ltd|limited|plc|trust|charitable|charity|foundation)\b")
 MAX_PAST_ITEMS = 25
 MAX_PAST_WORDS = 80
+# (organisation ids, {id: level}) while `preloaded()` is active.
+_PRELOADED = ContextVar("preloaded_accreditation_levels", default=None)
 
 
 def normalise_funder(name):
@@ -51,12 +57,35 @@ def initialisms(name):
     return sorted(result)
 
 
+@contextmanager
+def preloaded(orgs):
+    """Within this block, read the accreditation levels of `orgs` from one batch lookup rather
+    than one query per organisation (used when many profiles are indexed at once)."""
+    levels = None
+    try:
+        from portal.accreditation.services import current_levels
+
+        ids = [org.id for org in orgs]
+        session = object_session(orgs[0]) if orgs else None
+        levels = (frozenset(ids), current_levels(ids, session=session))
+    except Exception:  # the lookup per organisation still works
+        log.exception("Could not read accreditation levels in a batch")
+    token = _PRELOADED.set(levels)
+    try:
+        yield
+    finally:
+        _PRELOADED.reset(token)
+
+
 def accreditation_tier(org):
     """The organisation's current readiness tier (1 to 3) and its contract ceiling, if any.
 
     Accreditation is its own domain; when it is not installed or cannot answer, the supplier
     is simply treated as not accredited.
     """
+    batch = _PRELOADED.get()
+    if batch is not None and org.id in batch[0]:
+        return _tier_of(batch[1].get(org.id))
     try:
         from portal.accreditation.services import current_level
     except ImportError:
@@ -66,6 +95,10 @@ def accreditation_tier(org):
     except Exception:  # a fault there must not stop a profile being indexed
         log.exception("Could not read the accreditation level of organisation %s", org.id)
         return None, None
+    return _tier_of(level)
+
+
+def _tier_of(level):
     if level is None:
         return None, None
     if isinstance(level, int):

@@ -56,7 +56,13 @@ class OpportunityMatch(db.Model):
 
 
 class MatchRefresh(db.Model):
-    """When an entry's matches were last computed, and whether a change is waiting for it."""
+    """When an entry's matches were last computed, and whether a change is waiting for it.
+
+    It also keeps what every stored score of the entry was worked out with, so one supplier
+    can be scored again on the same scale after its profile changes: the best text score among
+    the candidates (each text score is a share of it) and who held it, how much having worked
+    for this buyer counts, and how many candidates were compared.
+    """
 
     __tablename__ = "opportunity_match_refresh"
 
@@ -66,6 +72,14 @@ class MatchRefresh(db.Model):
     stale: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False, index=True)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     kept: Mapped[int | None] = mapped_column(Integer)
+    # None until the entry is next computed in full; 0 when no candidate shared a word with it.
+    text_best: Mapped[float | None] = mapped_column(Float)
+    # A plain id, not a foreign key: it only says whose change upsets the scale.
+    text_leader_id: Mapped[int | None] = mapped_column(Integer)
+    buyer_clue: Mapped[float | None] = mapped_column(Float)
+    # How many suppliers the ranking compared: when it reached the candidate limit, a supplier
+    # not among them may not have been ranked at all.
+    candidates: Mapped[int | None] = mapped_column(Integer)
 
 
 class MatchInvitation(db.Model):

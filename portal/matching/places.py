@@ -10,7 +10,7 @@ import gzip
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from portal.reference.loaders import read_seed_csv
@@ -51,6 +51,12 @@ class Gazetteer:
             self._add(row["name"], row["kind"], self.expand([row["code"]]))
         for name, kind, codes in extra_places:
             self._add(display_name(name), kind, self.expand(codes))
+
+    @cached_property
+    def first_words(self):
+        """Every word a place name can start with, prefixes like "City of" included."""
+        words = {key.split(" ", 1)[0] for key in self.names}
+        return frozenset(words | {prefix.split(" ", 1)[0] for prefix in LEADING_NOISE})
 
     def _add(self, name, kind, codes):
         key = normalise_name(name)
@@ -148,6 +154,9 @@ def find_places(text, strict=True, wards=True):
 
 def _longest_at(gaz, tokens, start, strict, wards):
     if strict and not tokens[start][0].isupper():
+        return None
+    # Most words start no place name: say so before trying every width.
+    if normalise_name(tokens[start]).split(" ", 1)[0] not in gaz.first_words:
         return None
     for width in range(min(MAX_NAME_WORDS, len(tokens) - start), 0, -1):
         words = tokens[start:start + width]

@@ -17,7 +17,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 
 from portal.core.exceptions import DomainError
 from portal.organisations.models import (
-    CREDENTIAL_KINDS, INCOME_BANDS, LEGAL_FORMS, ORG_TYPES, normalise_charity_number,
+    CREDENTIAL_KINDS, INCOME_BANDS, LEGAL_FORMS, normalise_charity_number,
     normalise_company_number, normalise_postcode,
 )
 
@@ -295,27 +295,21 @@ class CredentialForm(FlaskForm):
 
 
 class DirectoryForm(FlaskForm):
-    """The directory's filters (GET; no CSRF token needed to read public data)."""
+    """The directory's filters (GET; no CSRF token needed to read public data). The type, area,
+    category and income choices are drawn from the page's facets, with their counts."""
 
     class Meta:
         csrf = False
 
     q = StringField("Search", widget=GovTextInput())
-    type = SelectField("Type of organisation", widget=GovSelect(),
-                       choices=_choices(ORG_TYPES, blank="Any type"))
-    area = SelectField("Area served", widget=GovSelect(), choices=[])
-    cpv = SelectField("Service category", widget=GovSelect(), choices=[])
-    income_band = SelectField("Income", widget=GovSelect(), choices=_choices(
-        {k: v[0] for k, v in INCOME_BANDS.items()}, blank="Any income"))
+    type = SelectField("Type of organisation", choices=[])
+    area = SelectField("Area served", choices=[])
+    cpv = SelectField("Service category", choices=[])
+    income_band = SelectField("Income", choices=[])
     sort = SelectField("Sort by", widget=GovSelect(), choices=[])
 
-    def __init__(self, formdata, options, sorts, **kwargs):
+    def __init__(self, formdata, sorts, **kwargs):
         super().__init__(formdata=formdata, **kwargs)
-        self.area.choices = [SelectChoice("", "Anywhere")] + [
-            SelectChoice(a.code, a.name if a.kind == "authority" else f"{a.name} ({a.kind_label})")
-            for a in options["areas"]]
-        self.cpv.choices = [SelectChoice("", "Any category")] + [
-            SelectChoice(c.code, f"{c.code} {c.description}") for c in options["categories"]]
         self.sort.choices = [SelectChoice(key, label) for key, label in sorts.items()]
         if not self.sort.data:
             self.sort.data = "relevance" if self.q.data else "name"

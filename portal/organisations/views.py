@@ -30,12 +30,12 @@ def editable(view):
 @bp.get("/organisations")
 def directory():
     listing = services.browse_directory(request.args, _page_arg(), current_app.config["PER_PAGE"])
-    form = forms.DirectoryForm(request.args, listing.options, services.SORTS)
+    form = forms.DirectoryForm(request.args, services.SORTS)
     for error in listing.errors:
         forms.attach_error(form, error)
     return render_template("organisations/directory.html", title="Find an organisation",
-                           form=form, query=listing.query, results=listing.results,
-                           area_labels=services.area_labels)
+                           form=form, listing=listing, query=listing.query,
+                           results=listing.results, area_labels=services.area_labels)
 
 
 @bp.get("/organisations/<int:org_id>")

@@ -1,20 +1,24 @@
 """Reading the forward plan: filters, the list, the 18-month timeline, the feed and history."""
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, true, union_all
 from sqlalchemy.orm import selectinload
 
 from portal.core.audit import AuditEvent
 from portal.core.exceptions import DomainError
 from portal.extensions import db
 from portal.organisations.models import Organisation
+from portal.organisations.services import (
+    area_and_inside, area_facet, better_search, cpv_facet, description_snippets, flat_facet,
+)
 from portal.pipeline.models import (
     LIVE_STATUSES, PUBLIC_STATUSES, ROUTES, STATUSES, Opportunity, opportunity_area,
     opportunity_cpv, uk_now,
 )
 from portal.reference import services as reference
 from portal.reference.models import Area, CpvCode
+from portal.search.services import search_opportunity_ids, suggest_opportunity_search
 
 VALUE_BANDS = {
     "under_100k": ("Under £100,000", None, 100_000),
@@ -96,8 +100,6 @@ def parse_plan_query(args):
 def text_search_condition(q):
     """Free-text matching through the forward-plan index (titles, descriptions, outcomes, lots
     and buyer, stemmed): the other filters still apply in SQL."""
-    from portal.search.services import search_opportunity_ids
-
     return Opportunity.id.in_(search_opportunity_ids(q))
 
 
@@ -108,9 +110,9 @@ def _cpv_condition(code):
 
 
 def _area_condition(code):
-    codes = reference.expand_area_codes([code]) or {code}
+    codes = sorted(area_and_inside(code))
     return Opportunity.id.in_(select(opportunity_area.c.opportunity_id)
-                              .where(opportunity_area.c.area_code.in_(sorted(codes))))
+                              .where(opportunity_area.c.area_code.in_(codes)))
 
 
 def _value_condition(band):
@@ -129,23 +131,28 @@ def _closing_condition(days):
                 Opportunity.closing_at <= now + timedelta(days=int(days)))
 
 
-def filtered_statement(query):
-    """SELECT of public entries matching `query`; without a stage, the live stages."""
-    statuses = [query.status] if query.status else list(LIVE_STATUSES)
-    stmt = select(Opportunity).where(Opportunity.status.in_(statuses))
+def _conditions(query, text_ids=None):
+    """SQL conditions for every filter but the stage. `text_ids` holds the entry ids the search
+    index found for the free text (looked up when not given)."""
     conditions = {
-        "q": text_search_condition, "cpv": _cpv_condition, "area": _area_condition,
+        "q": lambda v: text_search_condition(v) if text_ids is None
+        else Opportunity.id.in_(text_ids),
+        "cpv": _cpv_condition, "area": _area_condition,
         "value_band": _value_condition, "closing_within": _closing_condition,
         "buyer": lambda v: Opportunity.organisation_id == int(v),
         "route": lambda v: Opportunity.procurement_route == v,
         "vcse": lambda v: Opportunity.suitable_vcse.is_(True),
         "consortium": lambda v: Opportunity.consortium_welcome.is_(True),
     }
-    for name, condition in conditions.items():
-        value = getattr(query, name)
-        if value:
-            stmt = stmt.where(condition(value))
-    return stmt
+    return [condition(getattr(query, name)) for name, condition in conditions.items()
+            if getattr(query, name)]
+
+
+def filtered_statement(query, text_ids=None):
+    """SELECT of public entries matching `query`; without a stage, the live stages."""
+    statuses = [query.status] if query.status else list(LIVE_STATUSES)
+    return select(Opportunity).where(Opportunity.status.in_(statuses),
+                                     *_conditions(query, text_ids))
 
 
 def _sorted(stmt, sort):
@@ -164,9 +171,10 @@ LISTING_OPTIONS = (selectinload(Opportunity.organisation), selectinload(Opportun
                    selectinload(Opportunity.main_cpv))
 
 
-def search_plan(query, page=1, per_page=20):
+def search_plan(query, page=1, per_page=20, text_ids=None):
     """One page of public entries matching `query`."""
-    stmt = _sorted(filtered_statement(query), query.sort or "updated").options(*LISTING_OPTIONS)
+    stmt = _sorted(filtered_statement(query, text_ids), query.sort or "updated").options(
+        *LISTING_OPTIONS)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
 
 
@@ -176,6 +184,9 @@ class PlanPage:
     results: object
     options: dict
     errors: list = field(default_factory=list)
+    facets: dict = field(default_factory=dict)
+    snippets: dict = field(default_factory=dict)  # entry id -> marked-up excerpt
+    suggestion: str | None = None  # "did you mean" search text
 
 
 def _lenient_query(args):
@@ -191,9 +202,56 @@ def _lenient_query(args):
 
 
 def browse_plan(args, page=1, per_page=20):
-    """The forward plan page: filters, one page of entries and the filter choices."""
+    """The forward plan page: filters, one page of entries, the filter choices with how many
+    entries each would give, excerpts marking the searched-for words and a spelling suggestion
+    when the search finds little."""
     query, errors = _lenient_query(args)
-    return PlanPage(query, search_plan(query, page, per_page), filter_options(query), errors)
+    text_ids = search_opportunity_ids(query.q) if query.q else None
+    results = search_plan(query, page, per_page, text_ids)
+    return PlanPage(
+        query, results, filter_options(query), errors,
+        facets=plan_facets(query, text_ids, results.total),
+        snippets=description_snippets(results.items, query.q),
+        suggestion=better_search(query, results.total, lambda q: search_plan(q, 1, 1).total,
+                                 suggest_opportunity_search))
+
+
+def _band_of_value():
+    return case(*[(and_(Opportunity.whole_life_value >= low if low is not None else true(),
+                        Opportunity.whole_life_value < high if high is not None else true()), key)
+                  for key, (_label, low, high) in VALUE_BANDS.items()], else_=None)
+
+
+def plan_facets(query, text_ids, total):
+    """Stage, value, category and area choices with how many entries each would give (each
+    leaves out its own choice; stages count every public stage)."""
+    def without(name):
+        return filtered_statement(replace(query, **{name: None}), text_ids)
+
+    def ids(name):
+        return without(name).with_only_columns(Opportunity.id)
+
+    stages = dict(db.session.execute(
+        select(Opportunity.status, func.count()).where(
+            Opportunity.status.in_(PUBLIC_STATUSES), *_conditions(query, text_ids))
+        .group_by(Opportunity.status)).all())
+    band = _band_of_value()
+    bands = dict(db.session.execute(without("value_band").with_only_columns(band, func.count())
+                                    .group_by(band)).all())
+    pairs = union_all(
+        select(Opportunity.id.label("owner"), Opportunity.main_cpv_code.label("code"))
+        .where(Opportunity.main_cpv_code.is_not(None)),
+        select(opportunity_cpv.c.opportunity_id, opportunity_cpv.c.cpv_code)).subquery()
+    return {
+        "status": flat_facet({k: v for k, v in STATUSES.items() if k in PUBLIC_STATUSES},
+                             stages, query.status, "Any current stage",
+                             any_count=sum(stages.get(s, 0) for s in LIVE_STATUSES)),
+        "value_band": flat_facet({k: v[0] for k, v in VALUE_BANDS.items()}, bands,
+                                 query.value_band, "Any value"),
+        "cpv": cpv_facet(query.cpv, pairs, ids("cpv"), total),
+        "area": area_facet(query.area, opportunity_area.c.opportunity_id,
+                           opportunity_area.c.area_code, ids("area"), total),
+    }
 
 
 def filter_options(query=None):

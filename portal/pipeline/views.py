@@ -66,7 +66,7 @@ def index():
     for error in listing.errors:
         forms.attach_error(form, error)
     return render_template("pipeline/index.html", title="Forward procurement plan", form=form,
-                           query=listing.query, results=listing.results)
+                           listing=listing, query=listing.query, results=listing.results)
 
 
 @bp.get("/forward-plan/timeline")

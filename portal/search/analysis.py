@@ -1,5 +1,9 @@
 """How text becomes index terms: one analyser for documents and queries alike."""
-from whoosh.analysis import STOP_WORDS, StemmingAnalyzer
+import re
+
+from whoosh.analysis import STOP_WORDS, SpaceSeparatedTokenizer, StemmingAnalyzer
+from whoosh.analysis.tokenizers import default_pattern
+from whoosh.lang.porter import stem
 
 # Words that say nothing about what an organisation does: the mask put where a recipient's
 # name was, and the boilerplate of grant and contract notices.
@@ -18,11 +22,34 @@ def text_analyzer():
 
 
 _ANALYZER = text_analyzer()
+_WORD = re.compile(default_pattern.pattern, re.UNICODE)
+_STEMS = {}
+MAX_CACHED_STEMS = 200_000
 
 
 def terms(text):
-    """The index terms of `text`, in order, repeats kept."""
-    return [token.text for token in _ANALYZER(text or "")]
+    """The index terms of `text`, in order, repeats kept.
+
+    The same terms `text_analyzer()` gives (same words, stop list, minimum length and Porter
+    stems), worked out without building a token object per word: profiles are analysed once
+    here and handed to the index already analysed (see `preanalysed()`)."""
+    found = []
+    for match in _WORD.finditer(text or ""):
+        word = match.group().lower()
+        if len(word) < 2 or word in STOP:
+            continue
+        stemmed = _STEMS.get(word)
+        if stemmed is None:
+            if len(_STEMS) >= MAX_CACHED_STEMS:
+                _STEMS.clear()
+            stemmed = _STEMS[word] = stem(word)
+        found.append(stemmed)
+    return found
+
+
+def preanalysed():
+    """The analyser for fields given terms from `terms()`, joined by spaces."""
+    return SpaceSeparatedTokenizer()
 
 
 def surface_forms(text):

@@ -5,9 +5,13 @@ import json
 from whoosh import fields
 
 from portal.reference.services import cpv_descendant_prefix
-from portal.search.analysis import terms, text_analyzer
+from portal.search.analysis import preanalysed, terms, text_analyzer
 
 ANALYZER = text_analyzer()
+# Profile text is analysed once, by `terms()`, and given to the index as terms: analysing the
+# same words again for every field was most of the cost of indexing. No positions are kept (no
+# phrase search): matching and keyword search score words, not phrases.
+PREANALYSED = preanalysed()
 # Field weights for the match score (BM25F): a word in the name or the services an organisation
 # describes says more than the same word somewhere in its track record.
 FIELD_BOOSTS = {"name": 2.0, "services": 1.2, "track": 1.0}
@@ -15,15 +19,16 @@ FIELD_BOOSTS = {"name": 2.0, "services": 1.2, "track": 1.0}
 KEYWORD_BOOSTS = {"name": 3.0, "text": 1.0}
 
 ORGANISATION_SCHEMA = fields.Schema(
-    id=fields.ID(stored=True, unique=True),
+    # Also kept as a column, so a search reads ids without unpickling whole documents.
+    id=fields.ID(stored=True, unique=True, sortable=True),
     # Names, other names and the initials they give, so "MRCF" finds its forum.
-    name=fields.TEXT(analyzer=ANALYZER),
+    name=fields.TEXT(analyzer=PREANALYSED, phrase=False),
     # What the organisation says it does: description, categories, client groups.
-    services=fields.TEXT(analyzer=ANALYZER),
+    services=fields.TEXT(analyzer=PREANALYSED, phrase=False),
     # Past grants and contracts: titles and descriptions.
-    track=fields.TEXT(analyzer=ANALYZER),
+    track=fields.TEXT(analyzer=PREANALYSED, phrase=False),
     # Everything above in one field, for keyword search and the fast candidate stage.
-    text=fields.TEXT(analyzer=ANALYZER),
+    text=fields.TEXT(analyzer=PREANALYSED, phrase=False),
     org_type=fields.ID(stored=True),
     # Area codes served, with the county, region and nation of each, so a search in a local
     # authority also finds suppliers that cover it through a wider area.
@@ -55,12 +60,12 @@ def organisation_document(org):
     services = [org.description or ""] + [c.description for c in org.cpv_codes]
     services += [t.value for t in org.terms]
     track = [f"{w.title}\n{w.description or ''}" for w in org.past_work]
+    analysed = {field: " ".join(terms("\n".join(parts))) for field, parts in
+                (("name", names), ("services", services), ("track", track))}
     document = {
         "id": str(org.id),
-        "name": "\n".join(n for n in names if n),
-        "services": "\n".join(services),
-        "track": "\n".join(track),
-        "text": "\n".join(names + services + track),
+        **analysed,
+        "text": " ".join(part for part in analysed.values() if part),
         "org_type": org.org_type,
         "areas": " ".join(area_tokens(org.areas, features["home"])),
         "served": " ".join(sorted({a.code for a in org.areas} | (

@@ -21,7 +21,7 @@ from whoosh.qparser import MultifieldParser
 
 from portal.search.analysis import text_analyzer
 from portal.search.documents import area_tokens, cpv_tokens
-from portal.search.storage import abandon, fresh_searcher, memory_index
+from portal.search.storage import abandon, fresh_searcher, memory_index, same_schema
 
 log = logging.getLogger(__name__)
 INDEX_NAME = "opportunities"
@@ -113,7 +113,7 @@ class OpportunityIndex:
             if whoosh_index.exists_in(self.directory, indexname=INDEX_NAME):
                 ix = whoosh_index.open_dir(self.directory, indexname=INDEX_NAME)
                 ix.doc_count()  # reads the segment list: a damaged one fails here
-                if set(ix.schema.names()) == set(OPPORTUNITY_SCHEMA.names()):
+                if same_schema(ix.schema, OPPORTUNITY_SCHEMA):
                     return ix
             log.warning("Forward-plan index at %s is missing or old; it will be rebuilt",
                         self.directory)

@@ -12,6 +12,7 @@ allowed-document masks it works out, so a searcher that is reused pays for them 
 """
 import math
 import threading
+from collections import OrderedDict
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -22,6 +23,10 @@ BYTE_LENGTHS = np.array([byte_to_length(b) if b else 0 for b in range(256)], dty
 # Masks kept per searcher (filters are few: status, type, tier, area).
 MAX_CACHED_MASKS = 64
 MAX_CACHED_SEGMENTS = 256
+# Posting lists at least this long are kept between queries, up to this many postings in all
+# (8 bytes each: 4 million is 32 MB per process).
+CACHE_FROM_POSTINGS = 1000
+CACHE_POSTINGS = 4_000_000
 _SEGMENT_LENGTHS = {}
 
 
@@ -35,6 +40,8 @@ class Postings:
         self._leaves = list(searcher.reader().leaf_readers())
         self._lengths = {}
         self._masks = {}
+        self._terms = OrderedDict()
+        self._cached_postings = 0
         self._lock = threading.Lock()
 
     # --- statistics --------------------------------------------------------------------------
@@ -57,7 +64,25 @@ class Postings:
 
     def term(self, field, text):
         """(docnums, term frequencies) of one term, deleted documents included: callers mask
-        them out with `mask()`."""
+        them out with `mask()`. Long posting lists (common words) are kept for the next query,
+        within a fixed budget."""
+        key = (field, text)
+        with self._lock:
+            found = self._terms.get(key)
+            if found is not None:
+                self._terms.move_to_end(key)
+                return found
+        found = self._read_term(field, text)
+        if len(found[0]) >= CACHE_FROM_POSTINGS:
+            with self._lock:
+                self._terms[key] = found
+                self._cached_postings += len(found[0])
+                while self._cached_postings > CACHE_POSTINGS and self._terms:
+                    _key, (dropped, _weights) = self._terms.popitem(last=False)
+                    self._cached_postings -= len(dropped)
+        return found
+
+    def _read_term(self, field, text):
         ids, weights = [], []
         for reader, offset in self._leaves:
             try:
@@ -68,12 +93,13 @@ class Postings:
             ids.append(leaf_ids + offset)
             weights.append(leaf_weights)
         if not ids:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        return np.concatenate(ids), np.concatenate(weights)
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        return np.concatenate(ids).astype(np.int32), np.concatenate(weights).astype(np.float32)
 
     def scores(self, field, text):
         """(docnums, score) of one term: BM25 for a scored field, the frequency otherwise."""
         docnums, tf = self.term(field, text)
+        tf = tf.astype(np.float64)
         if not len(docnums) or not self.searcher.schema[field].scorable:
             return docnums, tf
         length = self.lengths(field)[docnums]

@@ -17,7 +17,8 @@ from portal.search.opportunities import (
 log = logging.getLogger(__name__)
 _listen_opportunities()
 __all__ = ["Hit", "rebuild", "needs_rebuild", "check", "search_organisation_ids",
-           "match_organisations", "funder_share", "terms", "surface_forms", "cpv_tokens"]
+           "match_organisations", "match_terms", "funder_share", "terms", "surface_forms",
+           "cpv_tokens"]
 
 
 def _all_organisations():
@@ -105,9 +106,65 @@ def funder_share(funder_key):
     return get_index().term_share("funders", funder_key)
 
 
+def match_terms(weighted_terms):
+    """The (term, weight) pairs of a query that `match_organisations` scores: a long query
+    keeps only its most telling terms."""
+    ensure_ready()
+    return get_index().match_terms(weighted_terms)
+
+
 def match_organisations(weighted_terms, *, candidates=200, only_ids=None, filters=None,
                         boosts=None):
     """Organisations scored against weighted index terms; see SearchIndex.match."""
     ensure_ready()
     return get_index().match(weighted_terms, candidates=candidates, only_ids=only_ids,
                              filters=filters, boosts=boosts)
+
+
+# --- Search pages: highlighted snippets and "did you mean" ----------------------------------------
+# (kept apart from the use cases above)
+
+from portal.search.pages import snippet  # noqa: E402
+
+__all__ += ["snippet", "suggest_organisation_search", "suggest_opportunity_search"]
+# How many profiles holding a word are read to find how people spell it.
+SPELLING_SAMPLES = 5
+
+
+def suggest_organisation_search(text):
+    """The directory search `text` with misspelt words corrected from the organisation index,
+    or None when every word looks right."""
+    from portal.search import pages
+
+    ensure_ready()
+    searcher = get_index().searcher()
+    return pages.suggest(searcher, text, pages.term_candidates(searcher.reader()),
+                         real_word=lambda term, typed: pages.closest_form(
+                             _profile_texts(searcher, term), term, typed))
+
+
+def _profile_texts(searcher, term):
+    """Names, descriptions, services and track records of a few profiles holding `term`."""
+    ids = []
+    for docnum in searcher.postings("text", term).all_ids():
+        ids.append(int(searcher.stored_fields(docnum)["id"]))
+        if len(ids) >= SPELLING_SAMPLES:
+            break
+    texts = []
+    for org in db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)).options(
+            selectinload(Organisation.cpv_codes), selectinload(Organisation.past_work))):
+        texts += [org.name, org.other_names, org.description]
+        texts += [c.description for c in org.cpv_codes]
+        texts += [f"{w.title}\n{w.description or ''}" for w in org.past_work]
+    return texts
+
+
+def suggest_opportunity_search(text):
+    """The forward-plan search `text` with misspelt words corrected from the forward-plan
+    index, or None when every word looks right."""
+    from portal.search import pages
+
+    ensure_opportunities_ready()
+    searcher = get_opportunity_index().searcher()
+    # The entries' text field keeps its unstemmed words for spelling.
+    return pages.suggest(searcher, text, pages.spelling_candidates(searcher.reader()))

@@ -90,6 +90,9 @@ def test_tier_eligibility_with_accreditation_stubbed(app, db, suppliers, monkeyp
 
     levels = {suppliers.cornwall.id: 2, suppliers.national.id: 1}
     monkeypatch.setattr(accreditation, "current_level", lambda org: levels.get(org.id))
+    # A rebuild reads every organisation's level in one batch.
+    monkeypatch.setattr(accreditation, "current_levels", lambda ids, **kwargs: {
+        org_id: levels[org_id] for org_id in ids if org_id in levels})
     search.rebuild()
     query = MatchQuery(description="young people", recommended_tier=2)
     tier_two = rank_suppliers(query, filters=MatchFilters(tier_at_least=2))
