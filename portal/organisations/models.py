@@ -111,12 +111,12 @@ def income_band_for(amount):
 organisation_cpv = Table(
     "organisation_cpv", db.Model.metadata,
     Column("organisation_id", ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True),
-    Column("cpv_code", ForeignKey("cpv_code.code"), primary_key=True),
+    Column("cpv_code", ForeignKey("cpv_code.code"), primary_key=True, index=True),
 )
 organisation_area = Table(
     "organisation_area", db.Model.metadata,
     Column("organisation_id", ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True),
-    Column("area_code", ForeignKey("area.code"), primary_key=True),
+    Column("area_code", ForeignKey("area.code"), primary_key=True, index=True),
 )
 organisation_term = Table(
     "organisation_term", db.Model.metadata,
@@ -145,7 +145,8 @@ class Organisation(TimestampMixin, db.Model):
     description: Mapped[str | None] = mapped_column(Text)
     contact_role: Mapped[str | None] = mapped_column(String(120))
     contact_email: Mapped[str | None] = mapped_column(String(254))
-    status: Mapped[str] = mapped_column(String(10), default="active", nullable=False)
+    status: Mapped[str] = mapped_column(String(10), default="active", nullable=False,
+                                        index=True)
     source_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
 
     members = relationship("User", back_populates="organisation")
