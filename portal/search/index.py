@@ -190,7 +190,7 @@ class SearchIndex:
             total += word_total
             found += word_total > 0
         total *= (1 + found) / (1 + len(words))
-        return self._ids(postings.searcher, top(total, allowed, limit))
+        return self._ids(postings, top(total, allowed, limit))
 
     @staticmethod
     def _query_words(postings, text):
@@ -210,15 +210,22 @@ class SearchIndex:
         return words[:MAX_QUERY_WORDS]
 
     @staticmethod
-    def _ids(searcher, docnums):
-        """Organisation ids of docnums, read from the id column where the segment has one."""
+    def _ids(postings, docnums):
+        """Organisation ids of docnums, read from the id column where the segment has one
+        (the column readers are kept with the searcher's other arrays)."""
+        searcher = postings.searcher
         leaves = list(searcher.reader().leaf_readers())
         starts = [offset for _reader, offset in leaves]
+        columns = postings.extras.setdefault("id_columns", {})
         ids = []
         for docnum in (int(d) for d in docnums):
-            reader, offset = leaves[bisect.bisect_right(starts, docnum) - 1]
-            if reader.has_column("id"):
-                ids.append(int(reader.column_reader("id")[docnum - offset]))
+            index = bisect.bisect_right(starts, docnum) - 1
+            if index not in columns:
+                reader = leaves[index][0]
+                columns[index] = reader.column_reader("id") if reader.has_column("id") else None
+            column = columns[index]
+            if column is not None:
+                ids.append(int(column[docnum - starts[index]]))
             else:
                 ids.append(int(searcher.stored_fields(docnum)["id"]))
         return ids

@@ -41,6 +41,8 @@ class Postings:
         self._lengths = {}
         self._masks = {}
         self._terms = OrderedDict()
+        # Other things worth keeping for this searcher's life (e.g. column readers).
+        self.extras = {}
         self._cached_postings = 0
         self._lock = threading.Lock()
 
