@@ -68,7 +68,7 @@ def _answer_all(page, check_a11y, first_file=None):
 def _review_all(page, check_a11y, server):
     page.get_by_label("No", exact=True).check()
     page.get_by_role("button", name="Confirm declaration").click()
-    expect(page.get_by_role("heading", name="Standards")).to_be_visible()
+    expect(page.get_by_role("heading", name="Standards", exact=True)).to_be_visible()
     first = True
     while page.get_by_role("link", name="Give verdict").count():
         page.get_by_role("link", name="Give verdict").first.click()
@@ -184,6 +184,8 @@ def test_apply_assess_send_back_resubmit_accredit_and_register(page, live_server
 
 
 def _review_all_declared(page, check_a11y):
+    # Wait for the application page itself before counting what is left to review.
+    expect(page.get_by_role("heading", name="Standards", exact=True)).to_be_visible()
     first = True
     while page.get_by_role("link", name="Give verdict").count():
         page.get_by_role("link", name="Give verdict").first.click()

@@ -21,6 +21,8 @@ def _shot(page, name):
 
 
 def _sign_in(page, base, email):
+    # Leave the page first so no request still in flight can put the old session back.
+    page.goto("about:blank")
     page.context.clear_cookies()
     page.goto(f"{base}/sign-in")
     page.get_by_label("Email address").fill(email)
