@@ -28,7 +28,7 @@ from portal.search.documents import (
 from portal.search.analysis import terms
 from portal.search.scoring import Postings, top
 from portal.search.storage import (
-    abandon, codec, fresh_searcher, memory_index, same_schema,
+    codec, fresh_searcher, memory_index, same_schema, write_documents,
 )
 
 log = logging.getLogger(__name__)
@@ -113,17 +113,7 @@ class SearchIndex:
         return searcher
 
     def write(self, upserts, deletes):
-        ix = self.open()
-        writer = ix.writer(timeout=30, delay=0.01, codec=codec())
-        try:
-            for doc_id in deletes:
-                writer.delete_by_term("id", str(doc_id))
-            for document in upserts:
-                writer.update_document(**document)
-            writer.commit()
-        except Exception:
-            abandon(writer)
-            raise
+        write_documents(self.open(), upserts, deletes, codec=codec())
 
     def rebuild(self, documents, progress=None):
         """Write every document (organisations are turned into documents) into a fresh index,

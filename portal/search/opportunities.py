@@ -21,7 +21,7 @@ from whoosh.qparser import MultifieldParser
 
 from portal.search.analysis import text_analyzer
 from portal.search.documents import area_tokens, cpv_tokens
-from portal.search.storage import abandon, fresh_searcher, memory_index, same_schema
+from portal.search.storage import fresh_searcher, memory_index, same_schema, write_documents
 
 log = logging.getLogger(__name__)
 INDEX_NAME = "opportunities"
@@ -135,16 +135,7 @@ class OpportunityIndex:
         return searcher
 
     def write(self, upserts, deletes):
-        writer = self.open().writer(timeout=30, delay=0.01)
-        try:
-            for doc_id in deletes:
-                writer.delete_by_term("id", str(doc_id))
-            for document in upserts:
-                writer.update_document(**document)
-            writer.commit()
-        except Exception:
-            abandon(writer)
-            raise
+        write_documents(self.open(), upserts, deletes)
 
     def rebuild(self, documents, progress=None):
         if self.directory:

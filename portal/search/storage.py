@@ -104,6 +104,21 @@ def fresh_searcher(ix, previous=None, **options):
     return searcher
 
 
+def write_documents(ix, upserts, deletes, **options):
+    """Replace `upserts` (by their unique `id`) and delete `deletes` in one commit; on failure
+    the writer is abandoned, its lock freed, and the error raised."""
+    writer = ix.writer(timeout=30, delay=0.01, **options)
+    try:
+        for doc_id in deletes:
+            writer.delete_by_term("id", str(doc_id))
+        for document in upserts:
+            writer.update_document(**document)
+        writer.commit()
+    except Exception:
+        abandon(writer)
+        raise
+
+
 def abandon(writer):
     """Undo a writer whose commit failed, and free the index's write lock whatever happens.
 

@@ -12,6 +12,7 @@ from portal.accreditation.schemes import load_schemes
 from portal.accreditation.models import Scheme
 from portal.extensions import db
 from tests import factories
+from tests.browser.journeys import sign_in as _sign_in
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "accreditation"
 
@@ -33,17 +34,6 @@ def people(app, live_app, tmp_path, monkeypatch):
         }
         db.session.commit()
     return emails
-
-
-def _sign_in(page, server, email):
-    # Leave the page first so no request still in flight can put the old session back.
-    page.goto("about:blank")
-    page.context.clear_cookies()
-    page.goto(f"{server}/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name="Your account")).to_be_visible()
 
 
 def _answer_all(page, check_a11y, first_file=None):

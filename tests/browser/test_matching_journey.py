@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from portal.organisations import services as organisations
 from portal.pipeline import services as pipeline
 from tests import factories
+from tests.browser.journeys import sign_in as _sign_in
 
 SCREENSHOTS = os.environ.get("SCREENSHOT_DIR")
 KIRKLEES, CALDERDALE = "E08000034", "E08000033"
@@ -18,17 +19,6 @@ KIRKLEES, CALDERDALE = "E08000034", "E08000033"
 def _shot(page, name):
     if SCREENSHOTS:
         page.screenshot(path=os.path.join(SCREENSHOTS, f"matching-{name}.png"), full_page=True)
-
-
-def _sign_in(page, base, email):
-    # Leave the page first so no request still in flight can put the old session back.
-    page.goto("about:blank")
-    page.context.clear_cookies()
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name="Your account")).to_be_visible()
 
 
 def _supplier(name, area, description):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.pipeline.models import Opportunity, uk_now
 from tests import factories
+from tests.browser.journeys import sign_in as _sign_in
 
 SCREENSHOTS = os.environ.get("SCREENSHOT_DIR")
 
@@ -19,17 +20,6 @@ SCREENSHOTS = os.environ.get("SCREENSHOT_DIR")
 def _shot(page, name):
     if SCREENSHOTS:
         page.screenshot(path=os.path.join(SCREENSHOTS, f"pipeline-{name}.png"), full_page=True)
-
-
-def _sign_in(page, base, email):
-    # Leave the page first so no request still in flight can put the old session back.
-    page.goto("about:blank")
-    page.context.clear_cookies()
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name="Your account")).to_be_visible()
 
 
 def _fill_date(page, group_label, day):
