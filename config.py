@@ -28,6 +28,11 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search"))
     SEARCH_ENABLED = True
+    # A rebuild of an index on disk uses this many processes (one per core, at most four)
+    # once the directory holds this many organisations.
+    SEARCH_REBUILD_PROCESSES = int(os.environ.get("SEARCH_REBUILD_PROCESSES",
+                                                  min(os.cpu_count() or 1, 4)))
+    SEARCH_PARALLEL_FROM = int(os.environ.get("SEARCH_PARALLEL_FROM", 5000))
 
     # Sessions: secure cookies, idle and absolute timeouts, no remember-me cookie.
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)

@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 
@@ -28,7 +27,8 @@ from portal.search.documents import (
 from portal.search.analysis import terms
 from portal.search.scoring import Postings, top
 from portal.search.storage import (
-    codec, fresh_searcher, memory_index, same_schema, write_documents,
+    BulkWriter, codec, fill_in_processes, fresh_searcher, memory_index, new_index, same_schema,
+    swap_in, write_documents,
 )
 
 log = logging.getLogger(__name__)
@@ -118,38 +118,39 @@ class SearchIndex:
     def rebuild(self, documents, progress=None):
         """Write every document (organisations are turned into documents) into a fresh index,
         then swap it in. Returns the count."""
-        if not self.directory:
-            target = memory_index(ORGANISATION_SCHEMA, INDEX_NAME)
-        else:
-            parent = os.path.dirname(os.path.abspath(self.directory))
-            os.makedirs(parent, exist_ok=True)
-            staging = tempfile.mkdtemp(prefix="search-", dir=parent)
-            target = whoosh_index.create_in(staging, ORGANISATION_SCHEMA, indexname=INDEX_NAME)
-        writer = target.writer(limitmb=256, codec=codec())
+        target, staging = new_index(self.directory, ORGANISATION_SCHEMA, INDEX_NAME)
+        writer = BulkWriter(target, codec=codec())
         count = 0
         for batch in _batches(documents, REBUILD_BATCH):
-            for document in _documents(batch):
+            for document in documents_of(batch):
                 writer.add_document(**document)
                 count += 1
                 if progress:
                     progress(count)
         writer.commit()
-        if self.directory:
-            self._swap_in(staging)
+        self._replace(target, staging)
+        return count
+
+    def rebuild_in_processes(self, shares, documents_for, progress=None):
+        """Like `rebuild`, with one process per share of organisation ids writing its own part
+        (an index on disk only). `documents_for(ids)` runs in those processes."""
+        target, staging = new_index(self.directory, ORGANISATION_SCHEMA, INDEX_NAME)
+        try:
+            count = fill_in_processes(target, shares, documents_for, progress=progress)
+        except Exception:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self._replace(target, staging)
+        return count
+
+    def _replace(self, target, staging):
+        if staging:
+            swap_in(staging, self.directory)
+            self._ix = None
         else:
             self._ix = target
             self._generation += 1
         self.damaged = False
-        return count
-
-    def _swap_in(self, staging):
-        old = self.directory + ".old"
-        shutil.rmtree(old, ignore_errors=True)
-        if os.path.exists(self.directory):
-            os.rename(self.directory, old)
-        os.rename(staging, self.directory)
-        shutil.rmtree(old, ignore_errors=True)
-        self._ix = None
 
     def status(self):
         ix = self.open()
@@ -307,7 +308,7 @@ def _batches(items, size):
         yield batch
 
 
-def _documents(batch):
+def documents_of(batch):
     """Documents for a batch of organisations (or documents already made)."""
     from portal.matching.features import preloaded
 
@@ -387,7 +388,7 @@ def _apply(app, ids):
     try:
         with db.engine.connect() as connection:
             reader = Session(bind=connection)
-            upserts = _documents(load_organisations(reader, ids))
+            upserts = documents_of(load_organisations(reader, ids))
             reader.close()
         found = {int(doc["id"]) for doc in upserts}
         get_index(app).write(upserts, ids - found)

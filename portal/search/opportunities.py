@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import threading
 
 from flask import current_app
@@ -21,7 +20,9 @@ from whoosh.qparser import MultifieldParser
 
 from portal.search.analysis import text_analyzer
 from portal.search.documents import area_tokens, cpv_tokens
-from portal.search.storage import fresh_searcher, memory_index, same_schema, write_documents
+from portal.search.storage import (
+    BulkWriter, fresh_searcher, memory_index, new_index, same_schema, swap_in, write_documents,
+)
 
 log = logging.getLogger(__name__)
 INDEX_NAME = "opportunities"
@@ -138,14 +139,8 @@ class OpportunityIndex:
         write_documents(self.open(), upserts, deletes)
 
     def rebuild(self, documents, progress=None):
-        if self.directory:
-            parent = os.path.dirname(os.path.abspath(self.directory))
-            os.makedirs(parent, exist_ok=True)
-            staging = tempfile.mkdtemp(prefix="search-opp-", dir=parent)
-            target = whoosh_index.create_in(staging, OPPORTUNITY_SCHEMA, indexname=INDEX_NAME)
-        else:
-            target = memory_index(OPPORTUNITY_SCHEMA, INDEX_NAME)
-        writer = target.writer(limitmb=256)
+        target, staging = new_index(self.directory, OPPORTUNITY_SCHEMA, INDEX_NAME)
+        writer = BulkWriter(target)
         count = 0
         for document in documents:
             writer.add_document(**document)
@@ -154,13 +149,8 @@ class OpportunityIndex:
                 progress(count)
         writer.commit()
         with self._lock:
-            if self.directory:
-                old = self.directory + ".old"
-                shutil.rmtree(old, ignore_errors=True)
-                if os.path.exists(self.directory):
-                    os.rename(self.directory, old)
-                os.rename(staging, self.directory)
-                shutil.rmtree(old, ignore_errors=True)
+            if staging:
+                swap_in(staging, self.directory)
                 self._ix = None
             else:
                 self._ix = target

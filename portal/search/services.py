@@ -1,14 +1,17 @@
 """Use cases for the search index: rebuild and check against the database, search and match."""
 import logging
 
+from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from portal.extensions import db
 from portal.organisations.models import Organisation
 from portal.search.analysis import surface_forms, terms
 from portal.search.documents import cpv_tokens, organisation_document
-from portal.search.index import Hit, get_index
+from portal.search.index import (
+    REBUILD_BATCH, Hit, documents_of, get_index, load_organisations,
+)
 from portal.search.opportunities import (
     get_opportunity_index, listen as _listen_opportunities, load_opportunities,
     opportunity_document,
@@ -31,10 +34,61 @@ def _all_organisations():
 
 def rebuild(progress=None):
     """Write every organisation, then every forward-plan entry, into fresh indexes and swap
-    them in. Returns the number of organisations."""
-    count = get_index().rebuild(_all_organisations(), progress=progress)
+    them in. Returns the number of organisations.
+
+    A large directory kept on disk is indexed by several processes, one per share of the
+    organisations (see `SEARCH_REBUILD_PROCESSES` and `SEARCH_PARALLEL_FROM`)."""
+    index = get_index()
+    processes = _rebuild_processes(index)
+    if processes > 1:
+        ids = db.session.scalars(select(Organisation.id).order_by(Organisation.id)).all()
+        if len(ids) >= current_app.config.get("SEARCH_PARALLEL_FROM", 0):
+            # Nothing may be mid-transaction when the processes are forked: they start from
+            # a copy of this one, and must not share its database connection.
+            db.session.commit()
+            count = index.rebuild_in_processes(_shares(ids, processes), _documents_for,
+                                               progress=progress)
+            rebuild_opportunities(progress=progress)
+            return count
+    count = index.rebuild(_all_organisations(), progress=progress)
     rebuild_opportunities(progress=progress)
     return count
+
+
+def _rebuild_processes(index):
+    """How many processes a rebuild may use: one unless the index is on disk and the database
+    is one that a forked process can open again (not an in-memory SQLite database)."""
+    wanted = current_app.config.get("SEARCH_REBUILD_PROCESSES") or 1
+    url = db.engine.url
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if not index.directory or in_memory:
+        return 1
+    return max(1, int(wanted))
+
+
+def _shares(ids, count):
+    """`ids` cut into `count` runs of consecutive ids, as even as can be."""
+    size, extra = divmod(len(ids), count)
+    shares, start = [], 0
+    for number in range(count):
+        end = start + size + (1 if number < extra else 0)
+        if end > start:
+            shares.append(ids[start:end])
+        start = end
+    return shares
+
+
+def _documents_for(ids):
+    """In a rebuild process: the documents of these organisations, read on connections of its
+    own (the ones copied from the parent process are left alone)."""
+    db.engine.dispose(close=False)
+    session = Session(db.engine)
+    try:
+        for start in range(0, len(ids), REBUILD_BATCH):
+            yield from documents_of(load_organisations(session, ids[start:start + REBUILD_BATCH]))
+            session.expunge_all()
+    finally:
+        session.close()
 
 
 def rebuild_opportunities(progress=None):
