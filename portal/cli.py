@@ -17,12 +17,22 @@ DOMAIN_PACKAGES = ("pipeline", "accreditation", "matching", "search", "alerts")
 
 
 def progress_printer(label, total=None, every=500):
-    """Return a callback printing progress to stderr every `every` items."""
+    """Return a callback printing progress to stderr about every `every` items."""
+    from portal.core.progress import every as every_step
+
     def report(count):
-        if count % every == 0 or (total and count == total):
-            suffix = f"/{total}" if total else ""
-            click.echo(f"  {label}: {count}{suffix}", err=True)
-    return report
+        suffix = f"/{total}" if total else ""
+        click.echo(f"  {label}: {count}{suffix}", err=True)
+
+    periodic = every_step(every, report)
+
+    def callback(count):
+        if total and count == total:
+            report(count)
+        else:
+            periodic(count)
+
+    return callback
 
 
 @seed_cli.command("reference")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert
 
+from portal.core.progress import every
 from portal.matching.query import MatchQuery
 from portal.matching.ranking import rank_suppliers
 
@@ -172,7 +173,7 @@ def load_profiles(profiles, progress):
         db.session.execute(insert(organisation_area), areas)
     db.session.commit()
     progress(f"stored {len(orgs)} organisations and {len(works)} past grants")
-    rebuild(progress=lambda n: n % 2000 == 0 and progress(f"indexed {n}"))
+    rebuild(progress=every(2000, lambda n: progress(f"indexed {n}")))
     return ids
 
 

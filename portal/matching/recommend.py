@@ -39,7 +39,7 @@ from portal.matching.ranking import (
     rank_suppliers, score_supplier,
 )
 from portal.search.services import (
-    Hit, match_organisations, match_terms, search_opportunity_ids, surface_forms,
+    Hit, match_organisations, match_terms, search_opportunity_ids, surface_forms, word_scores,
 )
 
 log = logging.getLogger(__name__)
@@ -261,9 +261,10 @@ class SupplierProfile:
                                       filters=MatchFilters().for_index())
         if not indexed:
             return None
-        counts = _indexed_terms(organisation_document(org))
+        per_field = _indexed_terms(organisation_document(org))
+        counts = sum(per_field.values(), Counter())
         chosen = [term for term, _n in counts.most_common(MAX_PROFILE_TERMS)]
-        scores = {term: _word_score(term, org.id) for term in chosen}
+        scores = word_scores(org.id, per_field, chosen)
         features = indexed[0].features
         return cls(org.id, features, scores, frozenset(counts) - set(scores),
                    frozenset(area_tokens(org.areas, features.get("home"))),
@@ -326,15 +327,13 @@ class SupplierProfile:
 
 
 def _indexed_terms(document):
-    """The terms the index holds for a profile's scored fields, each field read with its own
-    analyser, as the index reads it."""
+    """{field: Counter of terms} the index holds for a profile's scored fields, each field read
+    with its own analyser, as the index reads it."""
     from portal.search.documents import FIELD_BOOSTS, ORGANISATION_SCHEMA
 
-    found = Counter()
-    for name in FIELD_BOOSTS:
-        found.update(token.text for token in
-                     ORGANISATION_SCHEMA[name].analyzer(document.get(name) or ""))
-    return found
+    return {name: Counter(token.text for token in
+                          ORGANISATION_SCHEMA[name].analyzer(document.get(name) or ""))
+            for name in FIELD_BOOSTS}
 
 
 def _profile_text(org):
@@ -343,11 +342,6 @@ def _profile_text(org):
     parts += [c.description for c in org.cpv_codes] + [t.value for t in org.terms]
     parts += [f"{w.title}\n{w.description or ''}" for w in org.past_work]
     return "\n".join(p for p in parts if p)
-
-
-def _word_score(term, organisation_id):
-    hits = match_organisations([(term, 1.0)], only_ids=[organisation_id])
-    return hits[0].score if hits else 0.0
 
 
 def _telling_words(scores, text):

@@ -15,6 +15,8 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
+from portal.core.progress import every
+
 SEED_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "seed")
 CHARITIES = os.path.join(SEED_DIR, "charities", "oscr_removed_charities_2020-07-06.csv.gz")
 GRANTS = os.path.join(SEED_DIR, "grants", "grants_flat.csv.gz")
@@ -226,7 +228,7 @@ def run(suppliers, opportunities, progress):
         app.config["SEARCH_INDEX_DIR"] = app.extensions["search_index"].directory
         supplier_ids, opportunity_ids, queries, rng = generate(suppliers, opportunities, progress)
         started = time.perf_counter()
-        rebuild(progress=lambda n: n % 10000 == 0 and progress(f"indexed {n}"))
+        rebuild(progress=every(10000, lambda n: progress(f"indexed {n}")))
         rebuild_s = time.perf_counter() - started
         progress(f"index built in {rebuild_s:.1f} s")
         results = measure(supplier_ids, opportunity_ids, queries, rng, progress)

@@ -267,6 +267,24 @@ class SearchIndex:
                 for docnum in docnums.tolist()
                 for fields in [searcher.stored_fields(docnum)]]
 
+    def word_scores(self, org_id, field_counts, words):
+        """{term: score} of one organisation for each of `words` (index terms) alone, as
+        `match` would score a one-word query, from the organisation's own counts of its terms
+        per field ({field: {term: count}}) rather than by reading each word's posting list."""
+        postings = self.postings()
+        docnum = postings.searcher.document_number(id=str(org_id))
+        if docnum is None or not postings.mask(_filter_query(None))[docnum]:
+            return {word: 0.0 for word in words}
+        scores = {}
+        for word in words:
+            total = 0.0
+            for field, boost in FIELD_BOOSTS.items():
+                count = field_counts.get(field, {}).get(word)
+                if boost > 0 and count:
+                    total += boost * postings.score_of(field, word, docnum, count)
+            scores[word] = total
+        return scores
+
     def match_terms(self, weighted_terms):
         """The (term, weight) pairs of a query that `match` scores."""
         return self._telling(self.postings(), weighted_terms)

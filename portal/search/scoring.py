@@ -16,6 +16,7 @@ from collections import OrderedDict
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.query import And, Or, Term
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
@@ -108,6 +109,16 @@ class Postings:
         norm = self.K1 * ((1 - self.B) + self.B * length / self.average_length(field))
         return docnums, self.idf(field, text) * (tf * (self.K1 + 1)) / (tf + norm)
 
+    def score_of(self, field, text, docnum, tf):
+        """`scores(field, text)` for one document, given its frequency of the term: the same
+        arithmetic, without reading the term's posting list."""
+        tf = float(tf)
+        if not self.searcher.schema[field].scorable:
+            return tf
+        length = self.lengths(field)[docnum]
+        norm = self.K1 * ((1 - self.B) + self.B * length / self.average_length(field))
+        return float(self.idf(field, text) * (tf * (self.K1 + 1)) / (tf + norm))
+
     # --- queries -----------------------------------------------------------------------------
 
     def mask(self, query):
@@ -117,16 +128,41 @@ class Postings:
         with self._lock:
             found = self._masks.get(key)
         if found is None:
-            found = np.zeros(self.size, dtype=bool)
-            if query is None:
-                docs = self.searcher.reader().all_doc_ids()
-            else:
-                docs = self.searcher.docs_for_query(query)
-            found[np.fromiter(docs, dtype=np.int64)] = True
+            found = self._matching(query) & self.live()
             with self._lock:
                 if len(self._masks) >= MAX_CACHED_MASKS:
                     self._masks.clear()
                 self._masks[key] = found
+        return found
+
+    def live(self):
+        """True for each document not deleted."""
+        found = self.extras.get("live")
+        if found is None:
+            found = np.ones(self.size, dtype=bool)
+            for reader, offset in self._leaves:
+                if reader.has_deletions():
+                    deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
+                    found[deleted + offset] = False
+            self.extras["live"] = found
+        return found
+
+    def _matching(self, query):
+        """Documents `query` matches, deleted ones included. Terms and their AND and OR are read
+        from posting lists; other queries are left to Whoosh."""
+        if query is None:
+            return np.ones(self.size, dtype=bool)
+        if type(query) is Term and isinstance(query.text, str):
+            found = np.zeros(self.size, dtype=bool)
+            found[self.term(query.fieldname, query.text)[0]] = True
+            return found
+        plain_or = type(query) is Or and getattr(query, "minmatch", 0) <= 1
+        if (type(query) is And or plain_or) and query.subqueries:
+            parts = [self._matching(sub) for sub in query.subqueries]
+            combine = np.logical_and if type(query) is And else np.logical_or
+            return combine.reduce(parts)
+        found = np.zeros(self.size, dtype=bool)
+        found[np.fromiter(self.searcher.docs_for_query(query), dtype=np.int64)] = True
         return found
 
     def total(self, clauses, only=None):

@@ -167,6 +167,12 @@ def match_terms(weighted_terms):
     return get_index().match_terms(weighted_terms)
 
 
+def word_scores(org_id, field_counts, words):
+    """One organisation's score for each word alone; see SearchIndex.word_scores."""
+    ensure_ready()
+    return get_index().word_scores(org_id, field_counts, words)
+
+
 def match_organisations(weighted_terms, *, candidates=200, only_ids=None, filters=None,
                         boosts=None):
     """Organisations scored against weighted index terms; see SearchIndex.match."""

@@ -47,3 +47,20 @@ def test_only_changes_that_alter_matching_count(app, db, make_org):
     entry.description = "Befriending for older people"
     assert _changes_matching(entry)
     db.session.rollback()
+
+
+def test_a_profiles_word_scores_are_what_a_one_word_match_gives(app, db, make_org):
+    from portal.matching.recommend import _indexed_terms
+    from portal.search.documents import organisation_document
+    from portal.search.services import match_organisations, word_scores
+
+    org = make_org(name="Riverside Garden Project",
+                   description="Community garden and food growing; garden visits for carers")
+    make_org(name="Other Garden Group", description="Allotments")
+    per_field = _indexed_terms(organisation_document(org))
+    words = sorted({term for counts in per_field.values() for term in counts}) + ["nowhere"]
+    scores = word_scores(org.id, per_field, words)
+    for word in words:
+        hits = match_organisations([(word, 1.0)], only_ids=[org.id])
+        assert scores[word] == (hits[0].score if hits else 0.0), word
+    assert scores["garden"] > 0 and scores["nowhere"] == 0

@@ -5,7 +5,7 @@ import random
 import numpy as np
 import pytest
 from whoosh import fields
-from whoosh.query import Or, Term
+from whoosh.query import And, Not, NumericRange, Or, Term
 from whoosh.scoring import BM25F
 
 from portal.search.scoring import Postings, top
@@ -14,7 +14,8 @@ from portal.search.storage import memory_index
 WORDS = ("befriend older people carer advice debt youth music art garden food bank "
          "refuge housing mental health walk sport dementia lonely isolate").split()
 SCHEMA = fields.Schema(id=fields.ID(stored=True, unique=True), name=fields.TEXT(),
-                       text=fields.TEXT(), areas=fields.KEYWORD(), status=fields.ID())
+                       text=fields.TEXT(), areas=fields.KEYWORD(), status=fields.ID(),
+                       number=fields.NUMERIC())
 WEIGHTING = BM25F(B=0.75, K1=1.2)
 
 
@@ -29,7 +30,7 @@ def ix():
                     id=str(number), name=" ".join(rng.sample(WORDS, rng.randint(1, 3))),
                     text=" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 60))),
                     areas=rng.choice(["E1 E9", "E2", "E3 E9"]),
-                    status="active" if number % 7 else "closed")
+                    status="active" if number % 7 else "closed", number=number)
     with index.writer() as writer:  # replaced and deleted documents
         writer.update_document(id="5", name="garden", text="garden garden food", areas="E2",
                                status="active")
@@ -84,3 +85,31 @@ def test_an_empty_index_scores_nothing():
         postings = Postings(searcher)
         scores, _hits = postings.total(CLAUSES)
         assert top(scores, postings.mask(None), 10).tolist() == []
+
+
+@pytest.mark.parametrize("query", [
+    None,
+    Term("status", "active"),
+    Term("areas", "E9"),
+    And([Term("status", "active"), Or([Term("areas", "E1"), Term("areas", "E3")])]),
+    Or([Term("name", "garden"), Term("name", "nowhere")]),
+    And([Term("status", "active"), NumericRange("number", 10, 100)]),
+    Not(Term("areas", "E2")),
+])
+def test_masks_are_the_documents_whoosh_finds(ix, query):
+    with ix.searcher(weighting=WEIGHTING) as searcher:
+        postings = Postings(searcher)
+        expected = set(searcher.reader().all_doc_ids()) if query is None else \
+            set(searcher.docs_for_query(query))
+        assert set(np.flatnonzero(postings.mask(query)).tolist()) == expected
+
+
+def test_one_document_scored_from_its_own_counts(ix):
+    with ix.searcher(weighting=WEIGHTING) as searcher:
+        postings = Postings(searcher)
+        docnum = searcher.document_number(id="5")  # "garden garden food" in text
+        for field, word, count in (("text", "garden", 2), ("text", "food", 1),
+                                   ("name", "garden", 1)):
+            docnums, scores = postings.scores(field, word)
+            assert postings.score_of(field, word, docnum, count) == \
+                scores[docnums.tolist().index(docnum)]

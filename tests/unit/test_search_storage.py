@@ -1,5 +1,5 @@
-"""A failed index write never keeps the write lock, and in-memory indexes keep their scratch
-files to themselves."""
+"""A failed index write never keeps the write lock, in-memory indexes keep their scratch files
+to themselves, and segment files read in place read as Whoosh's copies did."""
 import os
 import tempfile
 
@@ -98,3 +98,22 @@ def test_a_searcher_kept_between_writes_never_shows_a_replaced_document(tmp_path
         assert [fields["features"]["text"] for fields in searcher.all_stored_fields()] == [text]
         assert searcher.doc_count() == 1
     assert index.search_ids("carers") == [1] and index.search_ids("advice") == []
+
+
+def test_a_file_read_in_place_reads_as_a_copy_would():
+    import io
+    import pickle
+
+    from portal.search.storage import _ViewFile
+
+    data = b"first line\nsecond\n" + pickle.dumps({"a": [1, 2, 3]}) + b"tail"
+    for steps in ([("readline",), ("read", 3), ("tell",), ("seek", 0), ("read", -1)],
+                  [("seek", 18), ("load",), ("read", 100), ("read", 1), ("seek", -4, 2),
+                   ("read",)]):
+        mine, copy = _ViewFile(memoryview(data)), io.BytesIO(data)
+        for name, *args in steps:
+            if name == "load":
+                assert pickle.load(mine) == pickle.load(copy)
+            else:
+                assert getattr(mine, name)(*args) == getattr(copy, name)(*args), (name, args)
+    assert list(_ViewFile(memoryview(b"a\nb\nc"))) == [b"a\n", b"b\n", b"c"]
