@@ -787,14 +787,20 @@ def _strength(record):
     return (record.level.tier, record.level.max_contract_value or 0, record.expires_on)
 
 
+def current_standing(org, today=None):
+    """The organisation's strongest current accreditation record (highest tier), or None."""
+    records = current_records(org, today)
+    return max(records, key=_strength) if records else None
+
+
 def current_level(org, today=None):
     """The organisation's strongest current level (highest tier), or None when not accredited."""
-    records = current_records(org, today)
-    return max(records, key=_strength).level if records else None
+    record = current_standing(org, today)
+    return record.level if record else None
 
 
-def current_levels(org_ids, today=None, session=None, chunk=500):
-    """{organisation id: its strongest current level} for many organisations, a few queries in
+def current_standings(org_ids, today=None, session=None, chunk=500):
+    """{organisation id: its strongest current record} for many organisations, a few queries in
     all (the search index reads this for every profile when it is rebuilt)."""
     today = today or date.today()
     session = session or db.session
@@ -809,7 +815,13 @@ def current_levels(org_ids, today=None, session=None, chunk=500):
             held = best.get(record.organisation_id)
             if held is None or _strength(record) > _strength(held):
                 best[record.organisation_id] = record
-    return {org_id: record.level for org_id, record in best.items()}
+    return best
+
+
+def current_levels(org_ids, today=None, session=None, chunk=500):
+    """{organisation id: its strongest current level} for many organisations."""
+    return {org_id: record.level for org_id, record in
+            current_standings(org_ids, today=today, session=session, chunk=chunk).items()}
 
 
 def meets_tier(org, recommended_tier, today=None):

@@ -10,6 +10,7 @@ import re
 import statistics
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
 
 from sqlalchemy.orm import object_session
 
@@ -63,11 +64,11 @@ def preloaded(orgs):
     than one query per organisation (used when many profiles are indexed at once)."""
     levels = None
     try:
-        from portal.accreditation.services import current_levels
+        from portal.accreditation.services import current_standings
 
         ids = [org.id for org in orgs]
         session = object_session(orgs[0]) if orgs else None
-        levels = (frozenset(ids), current_levels(ids, session=session))
+        levels = (frozenset(ids), current_standings(ids, session=session))
     except Exception:  # the lookup per organisation still works
         log.exception("Could not read accreditation levels in a batch")
     token = _PRELOADED.set(levels)
@@ -78,7 +79,8 @@ def preloaded(orgs):
 
 
 def accreditation_tier(org):
-    """The organisation's current readiness tier (1 to 3) and its contract ceiling, if any.
+    """The organisation's current readiness tier (1 to 3), its contract ceiling and the date its
+    accreditation runs to (ISO), each None when not accredited.
 
     Accreditation is its own domain; when it is not installed or cannot answer, the supplier
     is simply treated as not accredited.
@@ -87,28 +89,38 @@ def accreditation_tier(org):
     if batch is not None and org.id in batch[0]:
         return _tier_of(batch[1].get(org.id))
     try:
-        from portal.accreditation.services import current_level
+        from portal.accreditation.services import current_standing
     except ImportError:
-        return None, None
+        return None, None, None
     try:
-        level = current_level(org)
+        record = current_standing(org)
     except Exception:  # a fault there must not stop a profile being indexed
         log.exception("Could not read the accreditation level of organisation %s", org.id)
-        return None, None
-    return _tier_of(level)
+        return None, None, None
+    return _tier_of(record)
 
 
-def _tier_of(level):
-    if level is None:
+def _tier_of(record):
+    if record is None:
+        return None, None, None
+    level, until = record.level, record.expires_on
+    return (getattr(level, "tier", None), getattr(level, "max_contract_value", None),
+            until.isoformat() if until else None)
+
+
+def held_tier(supplier, today=None):
+    """(tier, ceiling) of a supplier's features as they stand today: an accreditation past the
+    date it ran to no longer counts, even before its lapse has been recorded (`flask
+    accreditation expire`) and the profile indexed again."""
+    until = supplier.get("tier_until")
+    if until and until < (today or date.today()).isoformat():
         return None, None
-    if isinstance(level, int):
-        return level, None
-    return getattr(level, "tier", None), getattr(level, "max_contract_value", None)
+    return supplier.get("tier"), supplier.get("ceiling")
 
 
 def supplier_features(org, analyse):
     """The matcher's view of an organisation. `analyse` turns text into index terms."""
-    tier, ceiling = accreditation_tier(org)
+    tier, ceiling, until = accreditation_tier(org)
     names = [org.name] + [n.strip() for n in re.split(r"\|\||;|\n", org.other_names or "")
                           if n.strip()]
     track_text = " ".join(f"{w.title}. {w.description or ''}" for w in org.past_work)
@@ -129,6 +141,7 @@ def supplier_features(org, analyse):
         "income": org.latest_income,
         "tier": tier,
         "ceiling": ceiling,
+        "tier_until": until,
         "cpv": [c.code for c in org.cpv_codes],
     }
 

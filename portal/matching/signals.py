@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+from portal.matching.features import held_tier
 from portal.matching.places import gazetteer
 from portal.reference.loaders import read_seed_csv
 from portal.reference.services import cpv_descendant_prefix
@@ -176,7 +177,7 @@ def _cpv_label(code):
 
 def tier(query, supplier):
     """Accreditation against the tier the commissioner recommends."""
-    wanted, held = query.recommended_tier, supplier.get("tier")
+    wanted, held = query.recommended_tier, held_tier(supplier)[0]
     if not wanted:
         return Signal(0.5 if held else 0.0, f"Tier {held} accredited" if held else None)
     if not held:
@@ -193,7 +194,8 @@ def capacity(query, supplier):
     value = query.value
     if not value or value <= 0:
         return NONE
-    ceiling, income, typical = (supplier.get(k) for k in ("ceiling", "income", "typical_award"))
+    ceiling = held_tier(supplier)[1]
+    income, typical = supplier.get("income"), supplier.get("typical_award")
     if ceiling and value > ceiling:
         return Signal(0.0, f"Above its accreditation ceiling of £{ceiling:,.0f}")
     parts, reason = [], None

@@ -40,6 +40,9 @@ ORGANISATION_SCHEMA = fields.Schema(
     cpv=fields.KEYWORD(),
     funders=fields.KEYWORD(),
     tier=fields.NUMERIC(stored=True),
+    # The day the tier's accreditation runs to (YYYYMMDD), so a tier past it stops counting on
+    # that day, before the lapse is recorded and the profile indexed again.
+    tier_until=fields.NUMERIC(),
     income_band=fields.ID(),
     status=fields.ID(),
     features=fields.STORED(),
@@ -73,6 +76,9 @@ def organisation_document(org):
         "cpv": " ".join(cpv_tokens(c.code for c in org.cpv_codes)),
         "funders": " ".join(features["funders"]),
         "tier": features["tier"] or 0,
+        # Left out (None) when not accredited.
+        "tier_until": int(features["tier_until"].replace("-", "")) if features["tier_until"]
+        else None,
         "income_band": org.income_band or "",
         "status": org.status,
         "features": features,

@@ -1,6 +1,6 @@
 """Ranking suppliers on a small synthetic set: order, explanations, filters and the adapter for
 forward-plan opportunities."""
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -88,11 +88,14 @@ def test_tier_eligibility_with_accreditation_stubbed(app, db, suppliers, monkeyp
     from portal.accreditation import services as accreditation
     from portal.search import services as search
 
+    until = date.today() + timedelta(days=30)
     levels = {suppliers.cornwall.id: 2, suppliers.national.id: 1}
-    monkeypatch.setattr(accreditation, "current_level", lambda org: levels.get(org.id))
+    records = {org_id: SimpleNamespace(level=SimpleNamespace(tier=tier, max_contract_value=None),
+                                       expires_on=until) for org_id, tier in levels.items()}
+    monkeypatch.setattr(accreditation, "current_standing", lambda org: records.get(org.id))
     # A rebuild reads every organisation's level in one batch.
-    monkeypatch.setattr(accreditation, "current_levels", lambda ids, **kwargs: {
-        org_id: levels[org_id] for org_id in ids if org_id in levels})
+    monkeypatch.setattr(accreditation, "current_standings", lambda ids, **kwargs: {
+        org_id: records[org_id] for org_id in ids if org_id in records})
     search.rebuild()
     query = MatchQuery(description="young people", recommended_tier=2)
     tier_two = rank_suppliers(query, filters=MatchFilters(tier_at_least=2))

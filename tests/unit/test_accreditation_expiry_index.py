@@ -1,6 +1,7 @@
 """Expiry and what the matcher sees: lapsing an accreditation takes its tier out of the search
 index and out of the stored matches; an accreditation past its expiry date is off the register
-at once, and the matcher agrees as soon as `flask accreditation expire` has run."""
+at once, and the matcher stops counting it at once too, though the index keeps the tier until
+`flask accreditation expire` records the lapse."""
 from datetime import date, timedelta
 
 import pytest
@@ -128,3 +129,34 @@ def test_the_expire_command_says_what_it_did(app, world, entry):
     assert result.exit_code == 0, result.output
     assert "Lapsed 1" in result.output
     assert _indexed_tier(world.org) is None
+
+
+def test_a_tier_past_its_date_stops_counting_before_the_lapse_is_recorded(world, monkeypatch):
+    from portal.matching import features
+    from portal.matching.services import MatchQuery, rank_suppliers
+    from portal.search import index as search_index
+
+    org = world.org
+    organisations.update_profile(org, {"description": "Debt and benefits advice"}, None)
+    _accredit(world, org, 1, days=1)  # runs to tomorrow
+    assert _indexed_tier(org) == 1 and _listed_with_tier(org, 1)
+    query = MatchQuery(description="debt advice", recommended_tier=1)
+    assert "Tier 1 accredited, recommended Tier 1" in \
+        rank_suppliers(query, candidate_keys=[org.id])[0].reasons
+
+    later = date.today() + timedelta(days=3)
+
+    class Later(date):
+        @classmethod
+        def today(cls):
+            return later
+
+    monkeypatch.setattr(features, "date", Later)
+    monkeypatch.setattr(search_index, "date", Later)
+    # Nothing has recorded the lapse or indexed the profile again...
+    assert _indexed_tier(org) == 1
+    # ...but the tier no longer counts: not for a tier filter, not in the reasons.
+    assert not _listed_with_tier(org, 1)
+    match = rank_suppliers(query, candidate_keys=[org.id])[0]
+    assert "Not yet accredited; recommended Tier 1" in match.reasons
+    assert match.signals["tier"] == 0
