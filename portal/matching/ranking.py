@@ -80,9 +80,9 @@ def rank_suppliers(query, limit=20, filters=None, candidate_keys=None, weights=N
     hits = match_organisations(
         query.weighted_terms, candidates=max(CANDIDATES, limit or 0),
         only_ids=list(candidate_keys) if candidate_keys is not None else None,
-        filters=filters.for_index(), boosts=_candidate_boosts(query))
+        filters=filters.for_index(), boosts=candidate_boosts(query))
     best = max((hit.score for hit in hits), default=0.0)
-    buyer_clue = _buyer_informativeness(query, hits, candidate_keys is None)
+    buyer_clue = buyer_informativeness(query, hits, candidate_keys is None)
     matches = [score_supplier(query, hit, best, weights, buyer_clue) for hit in hits]
     order = ({key: n for n, key in enumerate(candidate_keys)} if candidate_keys is not None
              else {})
@@ -114,7 +114,7 @@ def score_supplier(query, hit, best_text, weights, buyer_clue=1.0):
 REASON_ORDER = ("area", "tier", "track", "buyer", "name", "cpv", "capacity", "text")
 
 
-def _buyer_informativeness(query, hits, whole_index):
+def buyer_informativeness(query, hits, whole_index):
     """A clue every supplier shares tells nothing: when most of the suppliers compared have
     worked for this buyer, having done so counts for little (like a common word's IDF)."""
     if not query.buyer_key:
@@ -129,7 +129,9 @@ def _buyer_informativeness(query, hits, whole_index):
     return min(1.0, math.log(1 / share) / math.log(1 / COMMON_BUYER_SHARE))
 
 
-def _candidate_boosts(query):
+def candidate_boosts(query):
+    """Index terms that bring an organisation into the candidates whatever its words: having
+    worked for the buyer, serving a place the entry names (a narrow one)."""
     boosts = []
     if query.buyer_key:
         boosts.append(("funders", query.buyer_key, BUYER_BOOST))

@@ -35,7 +35,7 @@ from portal.matching.models import MatchRefresh, OpportunityMatch
 from portal.matching.places import gazetteer
 from portal.matching.query import MatchQuery
 from portal.matching.ranking import (
-    SUPPLIER_TYPES, WEIGHTS, MatchFilters, _buyer_informativeness, _candidate_boosts,
+    SUPPLIER_TYPES, WEIGHTS, MatchFilters, buyer_informativeness, candidate_boosts,
     rank_suppliers, score_supplier,
 )
 from portal.search.services import (
@@ -134,7 +134,7 @@ def refresh_opportunity(session, opportunity, now=None):
     state.computed_at, state.stale, state.kept = now, False, len(matches)
     state.text_best, state.text_leader_id = _text_scale(query, ranked)
     state.candidates = len(ranked)
-    state.buyer_clue = _buyer_informativeness(query, (), True) if ranked else None
+    state.buyer_clue = buyer_informativeness(query, (), True) if ranked else None
     state.duration_ms = round((time.perf_counter() - started) * 1000)
     session.add(state)
     return len(matches)
@@ -311,7 +311,7 @@ class SupplierProfile:
             return True
         funders = set(self.features.get("funders") or ())
         return any(value in (funders if name == "funders" else self.area_tokens)
-                   for name, value, _weight in _candidate_boosts(query))
+                   for name, value, _weight in candidate_boosts(query))
 
     def area_codes(self):
         """Areas an entry could name for the supplier to score on where: the authorities it is
@@ -547,7 +547,7 @@ def _whole_where_it_counts(supplier, entry, state, rows, scored, clues):
 def _clue(query, clues):
     """How telling the buyer's name is (kept per buyer while one supplier is scored)."""
     if query.buyer_key not in clues:
-        clues[query.buyer_key] = _buyer_informativeness(query, (), True)
+        clues[query.buyer_key] = buyer_informativeness(query, (), True)
     return clues[query.buyer_key]
 
 

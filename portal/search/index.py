@@ -154,6 +154,10 @@ class SearchIndex:
             self._generation += 1
         self.damaged = False
 
+    def version(self):
+        """Changes whenever the index does: a commit (from any process) or a rebuild here."""
+        return self._generation, self.open().latest_generation()
+
     def status(self):
         ix = self.open()
         return {"documents": ix.doc_count(), "location": self.directory or "memory"}

@@ -155,6 +155,12 @@ def search_organisation_ids(text, limit=500):
     return get_index().search_ids(text, limit=limit)
 
 
+def index_version():
+    """A value that changes whenever the organisation index changes (for caches of what is
+    worked out from the directory)."""
+    return get_index().version()
+
+
 def funder_share(funder_key):
     """The share of indexed organisations that have worked for this funder or buyer."""
     return get_index().term_share("funders", funder_key)

@@ -130,3 +130,17 @@ def test_home_page_counts_and_links(client, orgs):
 def test_information_pages(client, path, expected):
     response = client.get(path)
     assert response.status_code == 200 and expected in response.get_data(as_text=True)
+
+
+def test_facet_counts_follow_a_new_organisation_at_once(app, db, make_org):
+    make_org(name="Counted Once Trust")
+
+    def vcse_count():
+        with app.test_request_context():
+            page = services.browse_directory({})
+        return next(o.count for o in page.facets["type"] if o.value == "vcse")
+
+    before = vcse_count()
+    assert vcse_count() == before  # the second look comes from the cache
+    make_org(name="Counted Twice Trust")
+    assert vcse_count() == before + 1
