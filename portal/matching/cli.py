@@ -46,7 +46,7 @@ def measure_rescoring(count, progress=None, seed=7):
     from portal.extensions import db
     from portal.matching.models import OpportunityMatch
     from portal.matching.ranking import SUPPLIER_TYPES
-    from portal.matching.recommend import rescore_supplier
+    from portal.matching.rescore import rescore_supplier
     from portal.organisations.models import Organisation
 
     with Session(bind=db.engine) as session:

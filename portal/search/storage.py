@@ -372,14 +372,17 @@ def fill_in_processes(ix, shares, documents_for, progress=None):
         sender.close()
         connections.append(receiver)
         processes.append(process)
-    results, waiting = [], list(connections)
+    # Results are kept in share order, whichever process finishes first: the segments then
+    # number documents in the order of the shares (ties in a ranking go to the lower number).
+    results, waiting = [None] * len(connections), list(connections)
     try:
         while waiting:
             for ready in multiprocessing.connection.wait(waiting, timeout=0.5):
+                position = connections.index(ready)
                 try:
-                    results.append(ready.recv())
+                    results[position] = ready.recv()
                 except EOFError:
-                    results.append(("error", "an indexing process ended without a result"))
+                    results[position] = ("error", "an indexing process ended without a result")
                 waiting.remove(ready)
             if progress:
                 progress(counter.value)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.accreditation import schemes as scheme_engine
 from portal.accreditation.models import AccreditationRecord, Scheme
 from portal.extensions import db as _db
-from portal.matching import ranking, recommend
+from portal.matching import ranking, recommend, rescore
 from portal.matching.models import MatchRefresh, OpportunityMatch
 from portal.organisations import services as organisations
 from portal.organisations.models import Organisation, PastWork
@@ -238,7 +238,7 @@ def test_the_refresh_record_keeps_the_scale_and_an_unchanged_profile_scores_the_
     assert state.buyer_clue is not None
     before = _stored(db, entry)
     with _own_session() as session:
-        done = recommend.rescore_supplier(session, plan["york"].id)
+        done = rescore.rescore_supplier(session, plan["york"].id)
         session.commit()
     # Scored again on the stored scale it comes out exactly as stored: nothing to write.
     assert done.entries >= 1 and done.updated == done.entered == done.left == done.stale == 0
@@ -267,6 +267,7 @@ def test_an_index_that_does_not_add_up_word_by_word_is_asked_for_whole_entries(
         return search.match_organisations(sorted(weighted_terms)[:6], **options)
     monkeypatch.setattr(ranking, "match_organisations", first_words_only)
     monkeypatch.setattr(recommend, "match_organisations", first_words_only)
+    monkeypatch.setattr(rescore, "match_organisations", first_words_only)
     entry, york = plan["entry"], plan["york"]
     _as_refresh_leaves_it(db, entry)
     organisations.add_area(york, LEEDS, None)
@@ -288,7 +289,7 @@ def test_an_entry_computed_before_the_scale_was_kept_is_left_to_the_refresh(plan
 
 def test_details_the_matcher_does_not_read_change_nothing(plan, db, monkeypatch):
     called = []
-    monkeypatch.setattr(recommend, "rescore_supplier",
+    monkeypatch.setattr(rescore, "rescore_supplier",
                         lambda session, org_id: called.append(org_id))
     organisations.update_profile(plan["york"], {"website": "https://york.example",
                                                 "contact_email": "hello@york.example"}, None)
@@ -299,7 +300,7 @@ def test_details_the_matcher_does_not_read_change_nothing(plan, db, monkeypatch)
 
 def test_a_rolled_back_change_is_not_followed(plan, db, monkeypatch):
     called = []
-    monkeypatch.setattr(recommend, "rescore_supplier",
+    monkeypatch.setattr(rescore, "rescore_supplier",
                         lambda session, org_id: called.append(org_id))
     plan["york"].description = "Something else entirely"
     db.session.flush()
@@ -311,7 +312,7 @@ def test_a_rolled_back_change_is_not_followed(plan, db, monkeypatch):
 def test_many_profiles_in_one_commit_are_left_to_the_refresh(plan, db, monkeypatch):
     monkeypatch.setattr(recommend, "MAX_INLINE_PROFILES", 1)
     called = []
-    monkeypatch.setattr(recommend, "rescore_supplier",
+    monkeypatch.setattr(rescore, "rescore_supplier",
                         lambda session, org_id: called.append(org_id))
     entry = plan["entry"]
     for org in (plan["carers"], plan["york"]):
@@ -323,7 +324,7 @@ def test_many_profiles_in_one_commit_are_left_to_the_refresh(plan, db, monkeypat
 def test_a_failure_is_logged_and_keeps_the_change(plan, db, monkeypatch, caplog):
     def broken(session, org_id):
         raise RuntimeError("index unavailable")
-    monkeypatch.setattr(recommend, "rescore_supplier", broken)
+    monkeypatch.setattr(rescore, "rescore_supplier", broken)
     with caplog.at_level(logging.ERROR):
         organisations.update_profile(plan["york"], {"description": "Breaks for carers"}, None)
     assert "Could not follow profile changes" in caplog.text

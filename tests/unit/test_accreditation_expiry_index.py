@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from portal.accreditation import services
 from portal.accreditation.models import AccreditationRecord
 from portal.extensions import db as _db
-from portal.matching import recommend
+from portal.matching import recommend, rescore
 from portal.matching.models import OpportunityMatch
 from portal.organisations import services as organisations
 from portal.pipeline import services as pipeline
@@ -103,7 +103,7 @@ def test_the_last_day_counts_in_both(world, entry):
 def test_reminders_leave_the_matches_alone(world, entry, monkeypatch):
     record = _accredit(world, world.org, 1, days=20)
     followed = []
-    monkeypatch.setattr(recommend, "rescore_supplier",
+    monkeypatch.setattr(rescore, "rescore_supplier",
                         lambda session, org_id: followed.append(org_id))
     assert services.run_expiry()["reminder_30"] == 1
     assert record.reminder_30_sent_at is not None

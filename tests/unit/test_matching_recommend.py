@@ -50,7 +50,7 @@ def test_only_changes_that_alter_matching_count(app, db, make_org):
 
 
 def test_a_profiles_word_scores_are_what_a_one_word_match_gives(app, db, make_org):
-    from portal.matching.recommend import _indexed_terms
+    from portal.matching.rescore import _indexed_terms
     from portal.search.documents import organisation_document
     from portal.search.services import match_organisations, word_scores
 

@@ -133,3 +133,22 @@ def test_a_failed_rebuild_in_processes_keeps_the_index_it_had(app, db, make_org,
     leftovers = [name for name in os.listdir(os.path.dirname(disk_index.directory))
                  if name.startswith("organisations-")]
     assert leftovers == []
+
+
+def test_documents_are_numbered_in_id_order_whichever_process_finishes_first(
+        app, db, make_org, disk_index, monkeypatch):
+    import time
+
+    orgs = [make_org(name=f"Numbered Group {n}") for n in range(6)]
+    real = services._documents_for
+
+    def first_share_slow(ids):
+        if orgs[0].id in ids:
+            time.sleep(1.0)
+        yield from real(ids)
+
+    monkeypatch.setattr(services, "_documents_for", first_share_slow)
+    services.rebuild()
+    searcher = disk_index.searcher()
+    numbered = [int(searcher.stored_fields(d)["id"]) for d in range(searcher.doc_count_all())]
+    assert numbered == sorted(o.id for o in orgs)
