@@ -40,8 +40,8 @@ ORGANISATION_SCHEMA = fields.Schema(
     cpv=fields.KEYWORD(),
     funders=fields.KEYWORD(),
     tier=fields.NUMERIC(stored=True),
-    # The day the tier's accreditation runs to (YYYYMMDD), so a tier past it stops counting on
-    # that day, before the lapse is recorded and the profile indexed again.
+    # The last day the tier's accreditation runs to (YYYYMMDD): once it has passed, the tier
+    # stops counting, before the lapse is recorded and the profile indexed again.
     tier_until=fields.NUMERIC(),
     income_band=fields.ID(),
     status=fields.ID(),

@@ -42,6 +42,7 @@ CHILD_MODELS = {
     ("portal.accreditation.models", "AccreditationRecord"),
 }
 MAX_TIER = 99
+_SERIALS = itertools.count(1)
 LAST_DAY = 99991231
 # Keyword searches longer than this add nothing but time: the first words are kept.
 MAX_QUERY_WORDS = 32
@@ -78,6 +79,7 @@ class SearchIndex:
         self.damaged = False
         self._ix = None
         self._generation = 0
+        self._serial = next(_SERIALS)
         self._local = threading.local()
 
     def open(self):
@@ -155,8 +157,9 @@ class SearchIndex:
         self.damaged = False
 
     def version(self):
-        """Changes whenever the index does: a commit (from any process) or a rebuild here."""
-        return self._generation, self.open().latest_generation()
+        """Changes whenever the index does: a commit (from any process) or a rebuild here.
+        Never the same for two indexes in one process."""
+        return self._serial, self._generation, self.open().latest_generation()
 
     def status(self):
         ix = self.open()

@@ -38,7 +38,7 @@ def rebuild(progress=None):
 
     A large directory kept on disk is indexed by several processes, one per share of the
     organisations (see `SEARCH_REBUILD_PROCESSES` and `SEARCH_PARALLEL_FROM`)."""
-    index = get_index()
+    index, count = get_index(), None
     processes = _rebuild_processes(index)
     if processes > 1:
         ids = db.session.scalars(select(Organisation.id).order_by(Organisation.id)).all()
@@ -48,9 +48,8 @@ def rebuild(progress=None):
             db.session.commit()
             count = index.rebuild_in_processes(_shares(ids, processes), _documents_for,
                                                progress=progress)
-            rebuild_opportunities(progress=progress)
-            return count
-    count = index.rebuild(_all_organisations(), progress=progress)
+    if count is None:
+        count = index.rebuild(_all_organisations(), progress=progress)
     rebuild_opportunities(progress=progress)
     return count
 

@@ -347,8 +347,7 @@ def _fill_block(postwriter, docs, weights, values, lengths):
     postwriter._maxweight = max(0, max(weights))
     postwriter._minlength, postwriter._maxlength = None, 0
     if lengths is not None:
-        found = lengths[np.frombuffer(docs, dtype=np.uint32)] if len(docs) > 8 else \
-            lengths[list(docs)]
+        found = lengths[np.frombuffer(docs, dtype=np.uint32)]
         found = found[found > 0]
         if found.size:
             postwriter._minlength, postwriter._maxlength = int(found.min()), int(found.max())
