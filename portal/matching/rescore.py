@@ -42,7 +42,7 @@ MAX_LISTED = 200
 SEARCH_WORDS = 8
 SEARCHED_ENTRIES = 100
 AREA_ENTRIES = 50
-# One index look-up per distinct word of the profile, up to this many; an entry whose text
+# The profile's words scored one by one, up to this many (its commonest); an entry whose text
 # needs a word beyond them is left to the refresh.
 MAX_PROFILE_TERMS = 120
 # Text scores added up term by term differ from the index's own sum in the last digits.
@@ -66,9 +66,10 @@ class Rescored:
 
 @dataclass
 class SupplierProfile:
-    """A supplier as the index now holds it, with what one index look-up per profile word gives:
-    the text score of each word on its own. An entry's text score for the supplier is the sum of
-    its words' scores, each times the word's weight in the entry (BM25F adds up term by term)."""
+    """A supplier as the index now holds it, with the text score of each of its words on its own
+    (worked out from the profile's own counts and the index's statistics). An entry's text score
+    for the supplier is the sum of its words' scores, each times the word's weight in the entry
+    (BM25F adds up term by term)."""
 
     id: int
     features: dict

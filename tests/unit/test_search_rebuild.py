@@ -139,16 +139,18 @@ def test_documents_are_numbered_in_id_order_whichever_process_finishes_first(
         app, db, make_org, disk_index, monkeypatch):
     import time
 
-    orgs = [make_org(name=f"Numbered Group {n}") for n in range(6)]
+    ids = sorted(make_org(name=f"Numbered Group {n}").id for n in range(6))
     real = services._documents_for
 
-    def first_share_slow(ids):
-        if orgs[0].id in ids:
+    def first_share_slow(share):
+        # Only plain values here: the forked process has no database connection of its own
+        # until the real function has made one.
+        if ids[0] in share:
             time.sleep(1.0)
-        yield from real(ids)
+        yield from real(share)
 
     monkeypatch.setattr(services, "_documents_for", first_share_slow)
     services.rebuild()
     searcher = disk_index.searcher()
     numbered = [int(searcher.stored_fields(d)["id"]) for d in range(searcher.doc_count_all())]
-    assert numbered == sorted(o.id for o in orgs)
+    assert numbered == ids
