@@ -182,27 +182,21 @@ def abandon(writer):
 
 class _TermPool:
     """Postings grouped by term as they arrive. A bulk writer adds documents in docnum order, so
-    each term's postings are already sorted: no sorting of every posting, no spilling to disk."""
+    each term's postings are already sorted: no sorting of every posting, no spilling to disk.
+    Only the bulk writer reads it (see `BulkWriter._write_postings`)."""
 
     def __init__(self):
         self.terms = {}
-        self.fieldnames = set()
 
     def add(self, item):
         fieldname, btext, docnum, weight, vbytes = item
         entry = self.terms.get((fieldname, btext))
         if entry is None:
             entry = self.terms[(fieldname, btext)] = (array("I"), array("f"), [])
-            self.fieldnames.add(fieldname)
         entry[0].append(docnum)
         entry[1].append(weight)
         if vbytes:
             entry[2].append(vbytes)
-
-    def iter_postings(self):
-        for (fieldname, btext), (docs, weights, values) in sorted(self.terms.items()):
-            for i, docnum in enumerate(docs):
-                yield fieldname, btext, docnum, weights[i], values[i] if values else None
 
     def cleanup(self):
         self.terms = {}
