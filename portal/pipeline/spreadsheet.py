@@ -130,19 +130,65 @@ def decode(data):
     return data.decode("latin-1")
 
 
-def read_csv(data):
-    text = decode(data)
+# A Unicode noncharacter, which no real file contains, fed to the reader after the last line: only
+# a value left open by a stray quotation mark takes it in.
+END_OF_FILE = "\uffff"
+OPEN_TO_THE_END = ("Line {start}: a quotation mark is not closed, so the rest of the file would "
+                   "be read as one value. Check the quotes on this line.")
+OPEN_ACROSS_LINES = ("Line {start}: a quotation mark is not closed properly, so lines {start} to "
+                     "{end} would be read as one row. Check the quotes on line {start}.")
+
+
+def _dialect(text):
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    rows = []
+        return csv.excel
+
+
+def _records(lines, dialect):
+    """(first line, last line, values) of each CSV record; a record spans several lines when a
+    quoted value holds line breaks."""
+    # Spreadsheet programs always write a quote inside a value as "", but the sniffer only
+    # assumes so if it happens to see one in its sample.
+    reader = csv.reader(lines + [END_OF_FILE], dialect, doublequote=True)
+    start = 1
     try:
         for values in reader:
-            rows.append((reader.line_num, values))
+            yield start, reader.line_num, values
+            start = reader.line_num + 1
     except csv.Error as error:
-        raise FileProblem(f"The file could not be read as CSV: {error}", field="file") from None
+        raise FileProblem(f"Line {start} could not be read as CSV ({error}). Check the quotes on "
+                          "this line.", field="file") from None
+
+
+def _well_formed(lines, dialect):
+    """Whether a record's lines parse strictly. A value that spans lines legitimately does; one
+    opened by a stray quote ends at some later quote that is not followed by a separator."""
+    try:
+        list(csv.reader(lines, dialect, doublequote=True, strict=True))
+    except csv.Error:
+        return False
+    return True
+
+
+def read_csv(data):
+    """(line, values) for each record, line being the physical line the record starts on.
+
+    Refuses the file when a stray quotation mark would make later lines part of one value.
+    """
+    text = decode(data)
+    dialect = _dialect(text)
+    lines = io.StringIO(text, newline="").readlines()
+    rows = []
+    for start, end, values in _records(lines, dialect):
+        if end > len(lines):  # the record that read END_OF_FILE
+            if values != [END_OF_FILE]:
+                raise FileProblem(OPEN_TO_THE_END.format(start=start), field="file")
+            break
+        if end > start and not _well_formed(lines[start - 1:end], dialect):
+            raise FileProblem(OPEN_ACROSS_LINES.format(start=start, end=end), field="file")
+        rows.append((start, values))
     return rows
 
 

@@ -202,3 +202,57 @@ def test_the_export_round_trips_and_escapes_formula_like_text(db, council, offic
     assert workbook.active["B2"].value == "'=cmd|calc" and workbook.active["B2"].data_type == "s"
     preview = spreadsheet.preview_import(council, "x.csv", body)
     assert preview.good[0].data["title"] == "=cmd|calc" and preview.good[0].action == "update"
+
+
+# --- Quotation marks ------------------------------------------------------------------------------
+
+PLAN_HEADER = "Reference,Title,Description,Areas\n"
+
+
+def test_a_stray_quote_in_the_first_row_refuses_the_file_at_its_line(db, council):
+    data = (PLAN_HEADER + 'Q-1,"Carers support,Advice,Leeds\n'
+            "Q-2,Day care,Day activities,Leeds\n"
+            "Q-3,Befriending,Weekly visits,Leeds\n").encode()
+    with pytest.raises(spreadsheet.FileProblem) as caught:
+        spreadsheet.preview_import(council, "plan.csv", data)
+    assert caught.value.message.startswith("Line 2: a quotation mark is not closed")
+    assert caught.value.field == "file"
+    assert db.session.scalar(select(Opportunity.id)) is None
+
+
+@pytest.mark.parametrize("ending", ["\n", ""])
+def test_a_stray_quote_in_the_last_row_is_reported_at_that_line(db, council, ending):
+    data = (PLAN_HEADER + "Q-1,Carers support,Advice,Leeds\n"
+            'Q-2,"Day care,Day activities,Leeds' + ending).encode()
+    with pytest.raises(spreadsheet.FileProblem, match="^Line 3: a quotation mark is not closed"):
+        spreadsheet.preview_import(council, "plan.csv", data)
+
+
+def test_a_stray_quote_closed_by_a_later_cells_quote_is_refused(db, council):
+    data = (PLAN_HEADER + 'Q-1,"Carers support,Advice,Leeds\n'
+            'Q-2,Day care,Day activities,"Kirklees, Calderdale"\n'
+            "Q-3,Befriending,Weekly visits,Leeds\n").encode()
+    with pytest.raises(spreadsheet.FileProblem, match="^Line 2: .* lines 2 to 3 would be read"):
+        spreadsheet.preview_import(council, "plan.csv", data)
+
+
+def test_a_description_over_several_lines_imports_and_later_lines_keep_their_numbers(db, council):
+    data = (PLAN_HEADER + 'M-1,Carers support,"Advice for carers.\n'
+            'Short breaks, too.\r\nAnd a ""drop-in"" café.",Leeds\n'
+            'M-2,Advocacy,"Independent\nadvocacy",Narnia\n'
+            "M-3,Befriending,Weekly visits,Atlantis\n").encode()
+    preview = spreadsheet.preview_import(council, "plan.csv", data)
+    assert [r.reference for r in preview.good] == ["M-1"]
+    assert preview.good[0].line == 2
+    assert preview.good[0].data["description"] == (
+        'Advice for carers.\nShort breaks, too.\r\nAnd a "drop-in" café.')
+    assert {r.line: r.reference for r in preview.bad} == {5: "M-2", 7: "M-3"}
+
+
+def test_quotes_doubled_inside_a_value_beyond_the_sniffed_sample(db, council):
+    filler = "".join(f"F-{n},Plain title {n},Plain description {n},Leeds\n" for n in range(150))
+    data = (PLAN_HEADER + filler + 'D-1,"Say ""hi"", twice",Plain,Leeds\n').encode()
+    assert len(data) > 4096
+    preview = spreadsheet.preview_import(council, "plan.csv", data)
+    assert preview.good[-1].data["title"] == 'Say "hi", twice'
+    assert preview.good[-1].line == 152
