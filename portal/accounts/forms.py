@@ -1,10 +1,10 @@
 """Forms for registration, signing in, passwords and team membership."""
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, SelectChoice, PasswordField, RadioField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from portal.accounts.passwords import password_problem
+from portal.core.forms import PortalForm
 from portal.core.widgets import Radios
 from portal.organisations.models import LEGAL_FORMS, ORG_TYPES
 
@@ -26,14 +26,14 @@ class StrongPassword:
             raise ValidationError(problem)
 
 
-class OrganisationTypeForm(FlaskForm):
+class OrganisationTypeForm(PortalForm):
     org_type = RadioField("What type of organisation are you registering?",
                           choices=_choices(ORG_TYPES), widget=Radios(),
                           validators=[InputRequired("Select the type of organisation")])
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class OrganisationDetailsForm(FlaskForm):
+class OrganisationDetailsForm(PortalForm):
     name = StringField("Organisation name", widget=GovTextInput(),
                        validators=[InputRequired("Enter the name of your organisation"),
                                    Length(max=200, message="Name must be 200 characters or fewer")])
@@ -54,7 +54,7 @@ class OrganisationDetailsForm(FlaskForm):
         return self
 
 
-class YourDetailsForm(FlaskForm):
+class YourDetailsForm(PortalForm):
     name = StringField("Full name", widget=GovTextInput(),
                        validators=[InputRequired("Enter your full name"), Length(max=120)])
     email = EmailField("Email address", widget=GovTextInput(),
@@ -65,11 +65,11 @@ class YourDetailsForm(FlaskForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(PortalForm):
     email = StringField()  # carried for the "not your email" rule; never shown
     password = PasswordField("Create a password", widget=GovPasswordInput(),
                              description="Use 12 characters or more. A few unrelated words work well.",
@@ -80,7 +80,7 @@ class NewPasswordForm(FlaskForm):
     submit = SubmitField("Create account", widget=GovSubmitInput())
 
 
-class SignInForm(FlaskForm):
+class SignInForm(PortalForm):
     email = EmailField("Email address", widget=GovTextInput(),
                        validators=[InputRequired("Enter your email address"), Length(max=254)])
     password = PasswordField("Password", widget=GovPasswordInput(),
@@ -88,7 +88,7 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-class EmailOnlyForm(FlaskForm):
+class EmailOnlyForm(PortalForm):
     email = EmailField("Email address", widget=GovTextInput(),
                        validators=[InputRequired("Enter your email address"),
                                    Email("Enter an email address in the correct format, like name@example.org"),
@@ -96,7 +96,7 @@ class EmailOnlyForm(FlaskForm):
     submit = SubmitField("Send link", widget=GovSubmitInput())
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     email = StringField()
     current_password = PasswordField("Current password", widget=GovPasswordInput(),
                                      validators=[InputRequired("Enter your current password")])
@@ -109,7 +109,7 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PortalForm):
     email = EmailField("Colleague's email address", widget=GovTextInput(),
                        validators=[InputRequired("Enter your colleague's email address"),
                                    Email("Enter an email address in the correct format, like name@example.org"),
@@ -121,13 +121,13 @@ class InviteForm(FlaskForm):
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
 
-class RoleForm(FlaskForm):
+class RoleForm(PortalForm):
     role = RadioField("Role", widget=Radios(), choices=_choices({"member": "Member", "admin": "Admin"}),
                       validators=[InputRequired("Select a role")])
     submit = SubmitField("Save role", widget=GovSubmitInput())
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(PortalForm):
     email = StringField()
     name = StringField("Full name", widget=GovTextInput(),
                        validators=[InputRequired("Enter your full name"), Length(max=120)])
@@ -140,13 +140,13 @@ class AcceptInvitationForm(FlaskForm):
     submit = SubmitField("Join organisation", widget=GovSubmitInput())
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(PortalForm):
     password = PasswordField("Enter your password to confirm", widget=GovPasswordInput(),
                              validators=[InputRequired("Enter your password")])
     submit = SubmitField("Delete my account", widget=GovSubmitInput())
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(PortalForm):
     name = StringField("Name for the token", widget=GovTextInput(),
                        description="What will use it, for example 'CRM integration'",
                        validators=[InputRequired("Enter a name for the token"),

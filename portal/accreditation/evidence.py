@@ -8,13 +8,13 @@ import hashlib
 import io
 import re
 import secrets
-import unicodedata
 import zipfile
 from pathlib import Path
 
 from flask import current_app
 
 from portal.core.exceptions import DomainError
+from portal.core.text import display_filename
 
 KINDS = {
     "pdf": ("PDF", "application/pdf"),
@@ -73,23 +73,9 @@ def sniff(data):
     return None
 
 
-def clean_filename(name):
-    """A display name without folders, control characters or anything a shell might mind.
-
-    "../../etc/passwd.pdf" becomes "passwd.pdf"; "C:\\x\\y.docx" becomes "y.docx".
-    """
-    name = unicodedata.normalize("NFKC", name or "")
-    name = re.split(r"[\\/]", name)[-1]
-    name = re.sub(r"[^\w .()-]", "_", name, flags=re.ASCII).strip(" .")
-    stem, dot, ext = name.rpartition(".")
-    if not dot:
-        return name[:150]
-    return f"{stem[:140]}.{ext[:10].lower()}"
-
-
 def check_upload(filename, data):
     """Return (kind, clean name) for an acceptable file, or raise DomainError naming the problem."""
-    name = clean_filename(filename)
+    name = display_filename(filename)
     if not data:
         raise DomainError("The selected file is empty", field="file")
     limit = max_bytes()

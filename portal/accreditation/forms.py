@@ -1,5 +1,4 @@
 """Forms for applying, assessing, deciding and running schemes."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput, GovFileInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
@@ -12,6 +11,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.accreditation.models import ANSWER_STATUSES, OUTCOMES, VERDICTS
 from portal.accreditation.register import SORTS, TIERS
+from portal.core.forms import PortalForm
 from portal.core.widgets import Checkboxes, Radios
 from portal.organisations.forms import attach_error  # noqa: F401  (re-exported for views)
 
@@ -33,13 +33,13 @@ class OfferedChoices(SelectMultipleField):
             raise ValidationError(f"Choose {self.label.text.lower()} from the list")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button-only form; it exists for CSRF protection."""
 
 
 # --- applying -------------------------------------------------------------------------------
 
-class SchemeChoiceForm(FlaskForm):
+class SchemeChoiceForm(PortalForm):
     scheme = RadioField("Which scheme do you want to apply for?", widget=Radios(), choices=[],
                         validators=[InputRequired("Choose a scheme")])
     submit = SubmitField("Continue", widget=GovSubmitInput())
@@ -49,7 +49,7 @@ class SchemeChoiceForm(FlaskForm):
         self.scheme.choices = [SelectChoice(s.slug, s.name) for s in schemes]
 
 
-class LevelChoiceForm(FlaskForm):
+class LevelChoiceForm(PortalForm):
     level = RadioField("Which level are you applying for?", widget=Radios(), coerce=int,
                        choices=[], validators=[InputRequired("Choose a level")])
     submit = SubmitField("Start application", widget=GovSubmitInput())
@@ -61,7 +61,7 @@ class LevelChoiceForm(FlaskForm):
             self.level.data = suggested.id
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PortalForm):
     status = RadioField("Does your organisation meet this standard?", widget=Radios(),
                         choices=_choices(ANSWER_STATUSES),
                         validators=[InputRequired("Choose met, partly met or not yet met")])
@@ -99,7 +99,7 @@ class AnswerForm(FlaskForm):
         return storage.filename, storage.stream.read(max_bytes() + 1)
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(PortalForm):
     response = TextAreaField("What have you changed or added?", widget=GovTextArea(),
                              validators=[Optional(), _max(5000, "Your reply")])
     confirm = BooleanField("I confirm that the information given is true and complete",
@@ -111,7 +111,7 @@ class SubmitForm(FlaskForm):
 
 # --- the body -------------------------------------------------------------------------------
 
-class AssignForm(FlaskForm):
+class AssignForm(PortalForm):
     assessors = OfferedChoices("Assessors", coerce=int, widget=Checkboxes(), choices=[],
                                validators=[InputRequired("Choose at least one assessor")])
     submit = SubmitField("Assign", widget=GovSubmitInput())
@@ -121,7 +121,7 @@ class AssignForm(FlaskForm):
         self.assessors.choices = [SelectChoice(u.id, f"{u.name} ({u.email})") for u in people]
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(PortalForm):
     has_conflict = RadioField(
         "Do you have a conflict of interest with this organisation?", widget=Radios(),
         choices=[SelectChoice("no", "No"), SelectChoice("yes", "Yes")],
@@ -131,7 +131,7 @@ class ConflictForm(FlaskForm):
     submit = SubmitField("Confirm declaration", widget=GovSubmitInput())
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(PortalForm):
     verdict = RadioField("Your verdict", widget=Radios(), choices=_choices(VERDICTS),
                          validators=[InputRequired("Choose met, partly met or not met")])
     feedback = TextAreaField("Feedback for the applicant", widget=GovTextArea(),
@@ -150,7 +150,7 @@ class ReviewForm(FlaskForm):
                 for name in ("verdict", "feedback", "private_note", "mark_verified")}
 
 
-class SendBackForm(FlaskForm):
+class SendBackForm(PortalForm):
     message = TextAreaField("What does the applicant need to add or change?",
                             widget=GovTextArea(),
                             validators=[InputRequired("Say what the applicant needs to add or "
@@ -163,7 +163,7 @@ class SendBackForm(FlaskForm):
         self.standards.choices = [SelectChoice(s.code, s.label) for s in standards]
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PortalForm):
     outcome = RadioField("Decision", widget=Radios(), choices=_choices(OUTCOMES),
                          validators=[InputRequired("Choose a decision")])
     level = SelectField("Level to accredit at (for a lower level)", widget=GovSelect(),
@@ -184,7 +184,7 @@ class DecisionForm(FlaskForm):
             if lv.rank < application.level.rank]
 
 
-class RecordStatusForm(FlaskForm):
+class RecordStatusForm(PortalForm):
     status = RadioField("What do you want to do?", widget=Radios(), choices=[
         SelectChoice("suspended", "Suspend"), SelectChoice("active", "Reinstate"),
         SelectChoice("revoked", "Revoke permanently")],
@@ -194,7 +194,7 @@ class RecordStatusForm(FlaskForm):
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
-class SchemeForm(FlaskForm):
+class SchemeForm(PortalForm):
     document = TextAreaField("Scheme", widget=GovTextArea(),
                              validators=[InputRequired("Enter the scheme")])
     submit = SubmitField("Publish", widget=GovSubmitInput())
@@ -202,7 +202,7 @@ class SchemeForm(FlaskForm):
 
 # --- public filters (GET; no CSRF token needed to read public data) --------------------------
 
-class RegisterFilterForm(FlaskForm):
+class RegisterFilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -226,7 +226,7 @@ class RegisterFilterForm(FlaskForm):
             SelectChoice(c.code, f"{c.code} {c.description}") for c in options["categories"]]
 
 
-class ReportFilterForm(FlaskForm):
+class ReportFilterForm(PortalForm):
     class Meta:
         csrf = False
 

@@ -236,6 +236,12 @@ class Application(TimestampMixin, db.Model):
         return self.status in ("draft", "more_info")
 
     @property
+    def is_private_draft(self):
+        """Until it is submitted an application is its organisation's alone: not the body's,
+        not a site admin's."""
+        return self.status == "draft"
+
+    @property
     def standards(self):
         return self.version.standards_for(self.level)
 

@@ -1,7 +1,8 @@
 """Use cases for accreditation: applying, assessing, deciding, expiry, and eligibility.
 
 Who may do what:
-- members of the applying organisation see and edit their own applications;
+- members of the applying organisation see and edit their own applications, and a draft is
+  theirs alone until it is submitted;
 - an accreditation body runs a scheme: its members are assessors, its admins form the board
   that assigns assessors and decides (site admins may act for any body);
 - an assessor sees an application's file only once assigned and after declaring no conflict.
@@ -106,9 +107,12 @@ def get_for_body(app_id, user):
     """An application as the board or an assigned assessor sees it.
 
     Returns (application, assignment or None, is board). An assessor who declared a conflict,
-    and anyone outside the running body, is told it does not exist.
+    anyone outside the running body, and everyone while the application is still a draft, is
+    told it does not exist.
     """
     application = _application(app_id)
+    if application.is_private_draft:
+        raise NotFound("Application not found")
     scheme = application.version.scheme
     board = is_board(user, scheme)
     assignment = assignment_of(application, user) if _signed_in(user) else None
@@ -120,10 +124,15 @@ def get_for_body(app_id, user):
 
 
 def may_read_file(application, user):
-    """The organisation itself, assessors cleared of conflicts, the board and site admins."""
+    """The organisation itself; once submitted, also assessors cleared of conflicts, the board
+    and site admins."""
     if not _signed_in(user):
         return False
-    if user.organisation_id == application.organisation_id or user.is_site_admin:
+    if user.organisation_id == application.organisation_id:
+        return True
+    if application.is_private_draft:
+        return False
+    if user.is_site_admin:
         return True
     assignment = assignment_of(application, user)
     if assignment is not None:

@@ -2,13 +2,14 @@
 from functools import wraps
 
 from flask import (
-    Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for,
+    Response, abort, current_app, flash, redirect, render_template, request, url_for,
 )
 from flask_login import current_user, login_required
 
 from portal.accreditation import api  # noqa: F401  (adds the /api/v1/suppliers route)
 from portal.accreditation import bp, forms, register, schemes, services
 from portal.accreditation.evidence import KINDS, max_bytes
+from portal.core.downloads import send_download
 from portal.core.exceptions import DomainError, NotFound
 from portal.organisations.services import area_labels
 
@@ -207,8 +208,7 @@ def renew(record_id):
 @login_required
 def download(evidence_id):
     item, path = services.get_evidence_for_download(evidence_id, current_user)
-    return send_file(path, mimetype=KINDS[item.kind][1], as_attachment=True,
-                     download_name=item.filename, max_age=0)
+    return send_download(path, KINDS[item.kind][1], item.filename)
 
 
 # --- the accreditation body ----------------------------------------------------------------------

@@ -4,7 +4,6 @@ recommendations and dismissals. Also loads the API routes, the profile alert sou
 import click
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput, GovSelect, GovSubmitInput, GovTextArea,
 )
@@ -12,6 +11,7 @@ from wtforms import BooleanField, SelectChoice, SelectField, SubmitField, TextAr
 from wtforms.validators import Length, ValidationError
 
 from portal.core.exceptions import DomainError, NotFound
+from portal.core.forms import PortalForm
 from portal.matching import alerts, api, bp, recommend, services  # noqa: F401
 from portal.organisations.forms import attach_error
 from portal.organisations.services import directory_filter_options
@@ -36,7 +36,7 @@ class ChoiceField(SelectField):
             raise ValidationError(self.message)
 
 
-class MatchFilterForm(FlaskForm):
+class MatchFilterForm(PortalForm):
     """The matches page's filters (GET: reading needs no CSRF token)."""
 
     class Meta:
@@ -58,7 +58,7 @@ class MatchFilterForm(FlaskForm):
             for a in directory_filter_options()["areas"]]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PortalForm):
     message = TextAreaField("Message to the supplier (optional)", widget=GovTextArea(),
                             description="For example, why you think they could take part, or "
                                         "who to contact",
@@ -67,7 +67,7 @@ class InviteForm(FlaskForm):
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button-only form; it exists for CSRF protection."""
 
 

@@ -2,9 +2,7 @@
 import re
 from datetime import date
 from decimal import Decimal
-from urllib.parse import urlparse
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput, GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea,
     GovTextInput,
@@ -16,9 +14,10 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from portal.core.exceptions import DomainError
+from portal.core.forms import PortalForm
 from portal.organisations.models import (
     CREDENTIAL_KINDS, INCOME_BANDS, LEGAL_FORMS, normalise_charity_number,
-    normalise_company_number, normalise_postcode,
+    normalise_company_number, normalise_postcode, normalise_website,
 )
 
 POUNDS_RE = re.compile(r"^[0-9]+(\.[0-9]{1,2})?$")
@@ -144,19 +143,7 @@ def _model_rule(normaliser):
     return check
 
 
-def _website(form, field):
-    value = (field.data or "").strip()
-    if value and "://" not in value:
-        value = "https://" + value
-    parsed = urlparse(value)
-    if value and (parsed.scheme not in ("http", "https") or "." not in parsed.netloc
-                  or " " in value):
-        raise ValidationError(
-            "Enter a website address in the correct format, like https://www.example.org")
-    field.data = value or None
-
-
-class ProfileForm(FlaskForm):
+class ProfileForm(PortalForm):
     name = StringField("Name of the organisation", widget=GovTextInput(), validators=[
         InputRequired("Enter the name of the organisation"),
         _max(200, "Name")])
@@ -179,7 +166,7 @@ class ProfileForm(FlaskForm):
                            validators=[_model_rule(normalise_postcode)])
     website = StringField("Website (optional)", widget=GovTextInput(),
                           validators=[_max(300, "Website"),
-                                      _website])
+                                      _model_rule(normalise_website)])
     income_band = SelectField(
         "Income band", widget=GovSelect(), choices=_choices(
             {k: v[0] for k, v in INCOME_BANDS.items()}, blank="Not given"),
@@ -216,7 +203,7 @@ class ProfileForm(FlaskForm):
                 if name not in ("submit", "csrf_token")}
 
 
-class CodeForm(FlaskForm):
+class CodeForm(PortalForm):
     """One code posted from a picker, and where to go back to afterwards."""
 
     code = HiddenField(validators=[InputRequired(), Length(max=12)])
@@ -230,7 +217,7 @@ class CodeForm(FlaskForm):
         return {key: value for key, value in args.items() if value}
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button-only form; it exists for CSRF protection."""
 
 
@@ -247,7 +234,7 @@ class TermChoicesField(SelectMultipleField):
             raise ValidationError(f"Choose {self.label.text.lower()} from the list")
 
 
-class TermsForm(FlaskForm):
+class TermsForm(PortalForm):
     client_groups = TermChoicesField(
         "Client groups", coerce=int, widget=GovCheckboxesInput(), choices=[],
         description="Who the organisation works with. Select all that apply.")
@@ -268,7 +255,7 @@ class TermsForm(FlaskForm):
         return list(self.client_groups.data or []) + list(self.ways_of_working.data or [])
 
 
-class CredentialForm(FlaskForm):
+class CredentialForm(PortalForm):
     kind = RadioField("What is it?", widget=GovRadioInput(), choices=_choices(CREDENTIAL_KINDS),
                       validators=[InputRequired("Choose what kind of policy or certificate this is")])
     title = StringField("Name of the policy or certificate", widget=GovTextInput(), validators=[
@@ -294,7 +281,7 @@ class CredentialForm(FlaskForm):
                 for name in ("kind", "title", "reference", "cover_amount", "expires_on")}
 
 
-class DirectoryForm(FlaskForm):
+class DirectoryForm(PortalForm):
     """The directory's filters (GET; no CSRF token needed to read public data). The type, area,
     category and income choices are drawn from the page's facets, with their counts."""
 

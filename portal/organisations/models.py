@@ -1,6 +1,7 @@
 """Organisations and what they say about themselves: categories, areas, policies, track record."""
 import re
 from datetime import date
+from urllib.parse import urlsplit
 
 from sqlalchemy import BigInteger, Column, Date, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -60,6 +61,8 @@ STATUSES = ("active", "suspended")
 CHARITY_NUMBER_RE = re.compile(r"^(\d{6,7}(-\d{1,2})?|SC\d{6}|NIC\d{6})$")
 COMPANY_NUMBER_RE = re.compile(r"^(\d{8}|(SC|NI|OC|SO|NC|IP|SP|RS|SE|GE|LP|SL|NL|FC|NF|CE|CS|R0)\d{6})$")
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$")
+MAX_WEBSITE = 300
+WEBSITE_ERROR = "Enter a website address in the correct format, like www.example.org.uk"
 
 
 def normalise_charity_number(value):
@@ -101,6 +104,44 @@ def normalise_postcode(value):
     return f"{match.group(1)} {match.group(2)}"
 
 
+def normalise_website(value):
+    """Return a web address starting http:// or https:// (https:// is added when missing),
+    or raise DomainError."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if "://" not in value:
+        value = "https://" + value
+    if not _is_web_address(value):
+        raise DomainError(WEBSITE_ERROR, field="website")
+    if len(value) > MAX_WEBSITE:
+        raise DomainError(f"Website must be {MAX_WEBSITE} characters or fewer", field="website")
+    return value
+
+
+def _is_web_address(value):
+    # Whitespace and controls would end the address early wherever it is shown as a link.
+    if any(char.isspace() or not char.isprintable() for char in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        if parts.port == 0:  # reading .port raises ValueError when it is over 65535
+            return False
+    except ValueError:  # an unbalanced [ or ] (urlsplit takes it for an IPv6 host), a bad port
+        return False
+    # Someone's name before an @ only makes a link look like it goes somewhere else.
+    return parts.scheme in ("http", "https") and "@" not in parts.netloc and \
+        _is_host_name(parts.hostname or "")
+
+
+def _is_host_name(host):
+    """At least two dot-separated labels of letters (in any script), digits and inner hyphens."""
+    labels = host.split(".")
+    return len(labels) > 1 and all(
+        label.replace("-", "").isalnum() and not label.startswith("-")
+        and not label.endswith("-") for label in labels)
+
+
 def income_band_for(amount):
     for key, (_label, low, high) in INCOME_BANDS.items():
         if amount >= low and (high is None or amount < high):
@@ -137,7 +178,7 @@ class Organisation(TimestampMixin, db.Model):
     company_number: Mapped[str | None] = mapped_column(String(8), index=True)
     address: Mapped[str | None] = mapped_column(String(400))
     postcode: Mapped[str | None] = mapped_column(String(8))
-    website: Mapped[str | None] = mapped_column(String(300))
+    website: Mapped[str | None] = mapped_column(String(MAX_WEBSITE))
     income_band: Mapped[str | None] = mapped_column(String(10), index=True)
     latest_income: Mapped[int | None] = mapped_column(BigInteger)
     staff_count: Mapped[int | None] = mapped_column(Integer)

@@ -15,8 +15,8 @@ from portal.core.mixins import utcnow
 from portal.extensions import db
 from portal.organisations.models import (
     INCOME_BANDS, ORG_TYPES, Credential, Organisation, PastWork,
-    normalise_charity_number, normalise_company_number, normalise_postcode, organisation_area,
-    organisation_cpv,
+    normalise_charity_number, normalise_company_number, normalise_postcode, normalise_website,
+    organisation_area, organisation_cpv,
 )
 from portal.reference import services as reference
 from portal.reference.models import Area, CpvCode, VocabularyTerm
@@ -93,7 +93,7 @@ PROFILE_FIELDS = (
     "postcode", "website", "income_band", "latest_income", "staff_count", "volunteer_count",
     "description", "contact_role", "contact_email",
 )
-_TEXT_FIELDS = ("other_names", "address", "website", "description", "contact_role")
+_TEXT_FIELDS = ("other_names", "address", "description", "contact_role")
 _COUNT_LABELS = {"staff_count": "number of staff", "volunteer_count": "number of volunteers"}
 
 
@@ -133,6 +133,8 @@ def _apply_profile(org, data):
         org.company_number = normalise_company_number(data["company_number"])
     if "postcode" in data:
         org.postcode = normalise_postcode(data["postcode"])
+    if "website" in data:
+        org.website = normalise_website(data["website"])
     for name in _COUNT_LABELS:
         if name in data:
             setattr(org, name, _clean_count(name, data[name]))

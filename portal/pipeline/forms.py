@@ -3,7 +3,6 @@ imports and the public filters."""
 import re
 from datetime import time
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
@@ -14,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from portal.core.forms import PortalForm
 from portal.core.widgets import Checkboxes, Radios
 from portal.organisations.forms import CountField, DateField, PoundsField, attach_error  # noqa: F401
 from portal.pipeline.models import (
@@ -148,7 +148,7 @@ def _question_time():
                      description="Leave blank for 12:00 noon")
 
 
-class OpportunityForm(ClosingFields, FlaskForm):
+class OpportunityForm(ClosingFields, PortalForm):
     title = StringField("Title", widget=GovTextInput(), validators=[
         InputRequired("Enter a title"), _max(300, "Title")])
     reference = StringField(
@@ -293,7 +293,7 @@ for _theme, _label in SOCIAL_VALUE_THEMES.items():
     setattr(OpportunityForm, f"sv_{_theme}", PercentField(_label))
 
 
-class MarketEngagementForm(FlaskForm):
+class MarketEngagementForm(PortalForm):
     market_engagement_on = DateField("Date of the market engagement event",
                                      noun="market engagement date",
                                      description="For example, 15 1 2027",
@@ -309,7 +309,7 @@ class MarketEngagementForm(FlaskForm):
                 "engagement_details": self.engagement_details.data}
 
 
-class OpenForm(ClosingFields, FlaskForm):
+class OpenForm(ClosingFields, PortalForm):
     closing_date = _closing_date()
     closing_time = _closing_time()
     question_date = _question_date()
@@ -326,7 +326,7 @@ class OpenForm(ClosingFields, FlaskForm):
         return {**self.closing_values(), "contract_start_on": self.contract_start_on.data}
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(PortalForm):
     reason = TextAreaField("Reason", widget=GovTextArea(), validators=[
         InputRequired("Give a reason, which is shown publicly"), _max(2000, "Reason")],
         description="This is shown on the public page")
@@ -336,14 +336,14 @@ class ReasonForm(FlaskForm):
         return {"reason": self.reason.data}
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button-only form; it exists for CSRF protection."""
 
     def stage_data(self):
         return {}
 
 
-class LotForm(FlaskForm):
+class LotForm(PortalForm):
     title = StringField("Lot title", widget=GovTextInput(), validators=[
         InputRequired("Enter a title for the lot"), _max(300, "Title")])
     description = TextAreaField("Description (optional)", widget=GovTextArea(),
@@ -373,7 +373,7 @@ class LotForm(FlaskForm):
                              "areas")}
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(PortalForm):
     title = StringField("Title (optional)", widget=GovTextInput(), validators=[
         _max(200, "Title")], description="For example, Service specification")
     file = FileField("File", widget=GovFileInput(),
@@ -381,7 +381,7 @@ class DocumentForm(FlaskForm):
     submit = SubmitField("Upload", widget=GovSubmitInput())
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(PortalForm):
     question = TextAreaField(
         "Your question", widget=GovTextArea(), validators=[
             InputRequired("Enter your question"), _max(5000, "Your question")],
@@ -390,7 +390,7 @@ class QuestionForm(FlaskForm):
     submit = SubmitField("Send question", widget=GovSubmitInput())
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PortalForm):
     published_question = TextAreaField(
         "Question as it will be published", widget=GovTextArea(), validators=[
             InputRequired("Enter the question as it will be published"),
@@ -401,7 +401,7 @@ class AnswerForm(FlaskForm):
     submit = SubmitField("Publish answer", widget=GovSubmitInput())
 
 
-class InterestForm(FlaskForm):
+class InterestForm(PortalForm):
     kind = RadioField("How might your organisation take part?", widget=Radios(),
                       choices=_choices(INTEREST_KINDS),
                       validators=[InputRequired("Choose how you might take part")])
@@ -414,7 +414,7 @@ WINNER_SLOTS = 3
 WINNER_FLAGS = {"is_vcse": "VCSE", "is_sme": "Small or medium-sized enterprise (SME)"}
 
 
-class AwardForm(FlaskForm):
+class AwardForm(PortalForm):
     awarded_on = DateField("Date of award", noun="award date",
                            description="For example, 3 6 2027",
                            validators=[InputRequired("Enter the date of the award")])
@@ -449,7 +449,7 @@ for _slot in range(1, WINNER_SLOTS + 1):
         f"Winner {_slot} is a", coerce=str, widget=Checkboxes(), choices=_choices(WINNER_FLAGS)))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(PortalForm):
     file = FileField("Spreadsheet", widget=GovFileInput(),
                      description="A CSV file or an Excel workbook (.xlsx), up to 5 MB")
     publish = RadioField("After importing, should new entries be published?", widget=Radios(),
@@ -459,7 +459,7 @@ class ImportForm(FlaskForm):
     submit = SubmitField("Upload and preview", widget=GovSubmitInput())
 
 
-class PlanFilterForm(FlaskForm):
+class PlanFilterForm(PortalForm):
     """The forward plan's filters (GET; reading public data needs no CSRF token)."""
 
     class Meta:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from werkzeug.utils import secure_filename
 
 from portal.core.exceptions import DomainError
+from portal.core.text import display_filename
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of .doc and .xls files
@@ -105,14 +105,14 @@ def check_upload(upload, field="file"):
         raise DomainError(f"The file must be smaller than {limit // (1024 * 1024)} MB", field=field)
     if not data:
         raise DomainError("The selected file is empty", field=field)
-    original = secure_filename(upload.filename) or "document"
+    original = display_filename(upload.filename, fallback="document")
     extension = _extension(original)
     kind = KINDS.get(extension)
     if kind is None:
         raise DomainError(f"The file must be a {ALLOWED_LABEL} file", field=field)
     if not _matches(kind, data):
         raise DomainError(f"The file's content is not a real .{extension} file", field=field)
-    return CheckedUpload(original[-200:], extension, kind.content_type, data)
+    return CheckedUpload(original, extension, kind.content_type, data)
 
 
 def save(checked):

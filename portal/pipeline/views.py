@@ -2,11 +2,12 @@
 from functools import wraps
 
 from flask import (
-    Response, current_app, flash, redirect, render_template, request, send_file, url_for,
+    Response, current_app, flash, redirect, render_template, request, url_for,
 )
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from portal.core.downloads import send_download
 from portal.core.exceptions import DomainError, NotFound
 from portal.organisations.services import area_labels, vocabulary_terms
 from portal.pipeline import api, bp, forms, ocds, queries, services, spreadsheet  # noqa: F401
@@ -102,8 +103,7 @@ def show(opportunity_id):
 @bp.get("/forward-plan/<int:opportunity_id>/documents/<int:document_id>")
 def document(opportunity_id, document_id):
     found, path = services.document_for_download(opportunity_id, document_id, current_user)
-    response = send_file(path, mimetype=found.content_type, as_attachment=True,
-                         download_name=found.original_name, max_age=0)
+    response = send_download(path, found.content_type, found.original_name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -1,9 +1,15 @@
 """Pages and access: two organisations, assessors with and without conflicts, uploads over HTTP."""
 import io
 
+import pytest
+from werkzeug.http import parse_options_header
+
+from portal.accreditation import evidence as files
 from portal.accreditation import services
 from portal.core.audit import AuditEvent
+from portal.core.exceptions import NotFound
 from portal.extensions import db
+from tests import factories
 from tests.functional.test_accreditation_support import (  # noqa: F401  (fixtures)
     as_user, assessed, complete_application, data_file, evidence_dir, world,
 )
@@ -77,6 +83,78 @@ def test_path_tricks_are_stripped_from_uploaded_names(client, login, world, evid
     item = application.evidence[0]
     assert item.filename == "x.pdf"
     assert [p.name for p in evidence_dir.iterdir()] == [item.stored_name]
+
+
+def test_non_ascii_file_names_are_kept_for_display_and_download(client, login, world,
+                                                                 evidence_dir):
+    login(world.applicant)
+    application = complete_application(world)
+    standard = application.standards[0]
+    assert _upload(client, application, standard, "évidence.pdf",
+                   data_file("policy.pdf")).status_code == 302
+    db.session.expire_all()
+    item = application.evidence[0]
+    assert item.filename == "évidence.pdf"
+    assert [p.name for p in evidence_dir.iterdir()] == [item.stored_name]
+    assert files.STORED_NAME_RE.match(item.stored_name)
+    page = client.get(f"/accreditation/applications/{application.id}/standards/{standard.id}")
+    assert "évidence.pdf" in page.text
+    response = client.get(f"/accreditation/evidence/{item.id}")
+    header = response.headers["Content-Disposition"]
+    assert header == ("attachment; filename=\"evidence.pdf\"; "
+                      "filename*=UTF-8''%C3%A9vidence.pdf")
+    assert parse_options_header(header)[1]["filename"] == "évidence.pdf"
+    assert response.data == data_file("policy.pdf")
+
+
+def test_unsafe_parts_of_uploaded_names_are_removed_for_display_and_download(
+        client, login, world, evidence_dir):
+    login(world.applicant)
+    application = complete_application(world)
+    standard = application.standards[0]
+    for name in ("../../etc/passwd.pdf", "report\u202eFDP.exe.pdf",
+                 "report: draft?|v2\tfinal.pdf"):
+        assert _upload(client, application, standard, name,
+                       data_file("policy.pdf")).status_code == 302
+    db.session.expire_all()
+    names = [e.filename for e in application.evidence]
+    assert names == ["passwd.pdf", "reportFDP.exe.pdf", "report_ draft__v2 final.pdf"]
+    assert {p.name for p in evidence_dir.iterdir()} == {
+        e.stored_name for e in application.evidence}
+    header = client.get(f"/accreditation/evidence/{application.evidence[2].id}").headers[
+        "Content-Disposition"]
+    assert parse_options_header(header)[1]["filename"] == "report_ draft__v2 final.pdf"
+
+
+def test_a_draft_is_the_applicants_alone_until_submitted(as_user, world):
+    draft = complete_application(world, upload=("policy.pdf", data_file("policy.pdf")))
+    assert draft.status == "draft"
+    site_admin = factories.make_user(email="admin@portal.test", site_admin=True)
+    assess = f"/accreditation/assess/{draft.id}"
+    pages = (assess, f"{assess}/assign", f"{assess}/decide",
+             f"/accreditation/evidence/{draft.evidence[0].id}")
+    for person in (world.board, world.assessor, world.outsider_body_user, site_admin,
+                   world.other_applicant):
+        client = as_user(person)
+        for url in pages:
+            assert client.get(url).status_code == 404, (person.email, url)
+    applicant = as_user(world.applicant)
+    assert applicant.get(pages[-1]).status_code == 200
+    assert applicant.get(f"/accreditation/applications/{draft.id}").status_code == 200
+
+    services.submit_application(draft, world.applicant)
+    for person in (world.board, site_admin):
+        client = as_user(person)
+        for url in (assess, pages[-1]):
+            assert client.get(url).status_code == 200, (person.email, url)
+
+
+def test_a_draft_is_refused_by_the_services_too(world):
+    draft = complete_application(world, upload=("policy.pdf", data_file("policy.pdf")))
+    with pytest.raises(NotFound):
+        services.get_for_body(draft.id, world.board)
+    assert not services.may_read_file(draft, world.board)
+    assert services.may_read_file(draft, world.applicant)
 
 
 def test_another_organisation_cannot_see_or_change_the_application(client, login, world):

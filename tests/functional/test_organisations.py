@@ -138,6 +138,40 @@ def test_edit_errors_keep_what_was_typed(client, db, org, member):
     assert fresh(db, org).name == "Riverside Community Trust"
 
 
+WEBSITE_FORMAT = "Enter a website address in the correct format, like www.example.org.uk"
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("http://[::1", WEBSITE_FORMAT),
+    ("http://[::1]/x", WEBSITE_FORMAT),
+    ("http://example.org:99999", WEBSITE_FORMAT),
+    # A browser never sends a newline from a one-line input; the shared text check names it.
+    ("http://example.org\nfoo", "Website must not contain control characters"),
+])
+def test_a_malformed_website_is_an_error_on_the_field_not_a_crash(client, db, org, member,
+                                                                    typed, message):
+    response = client.post(f"/organisations/{org.id}/edit",
+                           data=profile_form(website=typed, name="Typed name"))
+    assert response.status_code == 200
+    page = text(response)
+    assert "There is a problem" in page and message in page
+    assert 'href="#website"' in page
+    assert f'id="website" name="website"' in page and f'value="{typed}"' in page
+    assert 'value="Typed name"' in page
+    saved = fresh(db, org)
+    assert (saved.name, saved.website) == ("Riverside Community Trust", None)
+
+
+@pytest.mark.parametrize("typed, stored", [
+    ("www.example.org.uk", "https://www.example.org.uk"),
+    ("http://example.org:8080/services?area=leeds", "http://example.org:8080/services?area=leeds"),
+])
+def test_a_good_website_still_saves(client, db, org, member, typed, stored):
+    response = client.post(f"/organisations/{org.id}/edit", data=profile_form(website=typed))
+    assert response.status_code == 302
+    assert fresh(db, org).website == stored
+
+
 def test_missing_name_is_refused(client, org, member):
     response = client.post(f"/organisations/{org.id}/edit", data=profile_form(name=""))
     assert "Enter the name of the organisation" in text(response)

@@ -7,6 +7,7 @@ from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import select
+from werkzeug.http import parse_options_header
 
 from portal.core.audit import AuditEvent
 from portal.core.mail import OutboxMessage
@@ -252,6 +253,28 @@ def test_documents_are_checked_stored_privately_and_downloaded_as_attachments(
     assert response.status_code == 200 and response.data == PDF
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("name, shown, fallback", [
+    ("évidence.pdf", "évidence.pdf", "evidence.pdf"),
+    ("تقرير سنوي.pdf", "تقرير سنوي.pdf", "file.pdf"),   # once refused: no letters survived
+    ("../../etc/passwd.pdf", "passwd.pdf", "passwd.pdf"),
+])
+def test_document_names_keep_their_letters_and_download_under_them(
+        client, login, people, db, uploads, name, shown, fallback):
+    entry = _entry(people["leeds"], people["officer"])
+    login(people["officer"])
+    assert _upload(client, entry, name, PDF, title="").status_code == 302
+    document = db.session.get(Opportunity, entry.id).documents[0]
+    assert (document.original_name, document.title) == (shown, shown)
+    assert [p.name for p in uploads.iterdir()] == [document.stored_name]
+    assert re.fullmatch(r"[0-9a-f]{32}\.pdf", document.stored_name)
+    assert shown in client.get(f"/forward-plan/{entry.id}").get_data(as_text=True)
+    response = client.get(f"/forward-plan/{entry.id}/documents/{document.id}")
+    header = response.headers["Content-Disposition"]
+    assert header.startswith(f'attachment; filename="{fallback}"')
+    assert parse_options_header(header)[1]["filename"] == shown
+    assert response.data == PDF
 
 
 def test_oversized_documents_are_refused(client, login, people, app, uploads):

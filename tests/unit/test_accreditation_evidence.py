@@ -3,6 +3,7 @@ import pytest
 
 from portal.accreditation import evidence
 from portal.core.exceptions import DomainError
+from portal.core.text import ascii_filename, display_filename
 from tests.functional.test_accreditation_support import data_file, evidence_dir  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("ctx", "evidence_dir")
@@ -52,10 +53,35 @@ def test_empty_files_are_refused():
     ("report<script>.pdf", "report_script_.pdf"),
     ("..pdf", "pdf"),
     ("  .hidden.pdf", "hidden.pdf"),
-    ("minutes\x00.docx", "minutes_.docx"),
+    ("minutes\x00.docx", "minutes.docx"),
+    ("a\x1b[31mb\x85.pdf", "a[31mb.pdf"),
+    ("invoice\u202efdp.exe.pdf", "invoicefdp.exe.pdf"),
+    ("\u2067report\u2069\u200f.pdf", "report.pdf"),
+    ("ｃ：／ｘ／ｙ.pdf", "y.pdf"),
+    ('what? "quoted" <a|b>*.pdf', "what_ _quoted_ _a_b__.pdf"),
+    ("é" * 300 + ".PDF", "é" * 140 + ".pdf"),
+    ("", "file"),
+    ("../..", "file"),
 ])
 def test_path_tricks_in_names_are_removed(given, cleaned):
-    assert evidence.clean_filename(given) == cleaned
+    assert display_filename(given) == cleaned
+
+
+@pytest.mark.parametrize("given", [
+    "évidence.pdf", "Cyngor Sir Ynys Môn – adroddiad ŵ.docx", "تقرير سنوي.pdf", "年度报告.xlsx",
+    "Policy 🎉 2026.pdf", "Ærøskøbing (final).odt",
+])
+def test_letters_in_any_script_are_kept_in_names(given):
+    assert display_filename(given) == given
+
+
+@pytest.mark.parametrize("given, fallback", [
+    ("évidence.pdf", "evidence.pdf"), ("تقرير.pdf", "file.pdf"),
+    ("plain-name.pdf", "plain-name.pdf"),
+    ("a \"b\"; c.pdf", "a _b__ c.pdf"), ("年度报告", "file"),
+])
+def test_ascii_fallback_names(given, fallback):
+    assert ascii_filename(given) == fallback
 
 
 def test_files_are_stored_under_random_names_outside_static(evidence_dir):

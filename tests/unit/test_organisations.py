@@ -12,7 +12,7 @@ from portal.organisations import services
 from portal.organisations.forms import parse_pounds
 from portal.organisations.models import (
     Organisation, income_band_for, normalise_charity_number, normalise_company_number,
-    normalise_postcode,
+    normalise_postcode, normalise_website,
 )
 from portal.reference.models import Area
 
@@ -76,6 +76,37 @@ def test_bad_postcodes_are_refused(raw):
     with pytest.raises(DomainError) as error:
         normalise_postcode(raw)
     assert error.value.field == "postcode"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("www.example.org.uk", "https://www.example.org.uk"),
+    (" http://example.org:8080/a?b=1#c ", "http://example.org:8080/a?b=1#c"),
+    ("https://cymru.llyw.example/ŵ", "https://cymru.llyw.example/ŵ"),
+    ("münchen.example", "https://münchen.example"), ("", None), (None, None),
+])
+def test_website_formats(raw, expected):
+    assert normalise_website(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [
+    "http://[::1", "http://ex[ample.org", "http://[::1]", "http://example.org\nfoo",
+    "http://example.org\x00", "http://example.org:99999", "http://example.org:0",
+    "http://example.org:port", "not a website", "javascript:alert(1)", "ftp://example.org",
+    "http://localhost", "http://-bad-.example", "http://a..example", "http://you@example.org",
+    "http://exa\u202emple.org", "www.example.org/" + "a" * 300,
+])
+def test_bad_websites_are_refused_not_crashed_on(raw):
+    with pytest.raises(DomainError) as error:
+        normalise_website(raw)
+    assert error.value.field == "website"
+
+
+def test_update_profile_refuses_a_bad_website(ctx, make_org):
+    org = make_org("Riverside", website="https://riverside.example")
+    with pytest.raises(DomainError) as error:
+        services.update_profile(org, {"website": "http://[::1"}, None)
+    assert error.value.field == "website"
+    assert _db.session.get(Organisation, org.id).website == "https://riverside.example"
 
 
 @pytest.mark.parametrize("amount, band", [

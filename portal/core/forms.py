@@ -1,0 +1,61 @@
+"""The base of every form in the portal: text that cannot be stored safely is refused here,
+once, for every text field, rather than field by field.
+
+- No text field may hold a control character (NUL, escape, C1 controls…): PostgreSQL refuses
+  NUL, and the others are invisible. A multi-line text area may hold tab, newline and CR.
+- A single-line field (a name, a title, a reference) may not hold the characters that override
+  or isolate the direction of text, which can make one name look like another. Multi-line text
+  keeps them, because mixed right-to-left and left-to-right prose can need them.
+
+Passwords are left alone: they are only ever hashed, and refusing a character now could lock
+out someone whose password already holds it.
+"""
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, TextAreaField
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.validators import StopValidation
+
+from portal.core.text import has_bidi_controls, has_control_characters
+
+# Labels that are questions or instructions read badly before "must not contain…".
+_PHRASE_STARTS = ("what ", "where ", "how ", "why ", "if ", "explain ", "describe ",
+                  "anything ", "give ")
+
+
+def field_noun(field):
+    """What to call a field in an error message: its label without "(optional)" and the like."""
+    label = re.sub(r"\s*\([^)]*\)\s*$", "", field.label.text or "").strip()
+    if not label or label.endswith("?") or label.lower().startswith(_PHRASE_STARTS):
+        return "Your answer"
+    return label
+
+
+def plain_text(form, field):
+    """Refuse control characters, and direction overrides in single-line fields."""
+    value = field.data if isinstance(field.data, str) else ""
+    multi_line = isinstance(field, TextAreaField)
+    if has_control_characters(value, allow_line_breaks=multi_line):
+        raise StopValidation(f"{field_noun(field)} must not contain control characters")
+    if not multi_line and has_bidi_controls(value):
+        raise StopValidation(f"{field_noun(field)} must not contain characters that change "
+                             "the direction of text")
+
+
+def _checks_text(field):
+    return isinstance(field, StringField) and not isinstance(
+        field, (PasswordField, CSRFTokenField))
+
+
+class PortalForm(FlaskForm):
+    """A FlaskForm whose text fields all refuse what cannot be stored or shown safely."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            if _checks_text(field):
+                # First in the chain, so Optional() cannot stop it for a value such as
+                # "\x1f", which Python counts as whitespace.
+                field.validators = [plain_text, *field.validators]
+            return field
