@@ -1,13 +1,18 @@
 # Pathfinder: `make run` sets everything up and serves the portal; `make test` runs the suite.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Python 3.12 or newer. 3.11 frees memory twice when the garbage collector runs SQLAlchemy's
+# clean-up while an object's attribute dict is being made, and gunicorn workers died of it
+# (tests/test_interpreter.py). Under pyenv, .python-version picks 3.12.
+NEW_ENOUGH := import sys; sys.exit(sys.version_info < (3, 12))
+PYTHON ?= $(shell for p in python3.13 python3.12 python3; do \
+	$$p -c '$(NEW_ENOUGH)' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: run setup venv npm assets db seed index test test-postgres test-browser ci clean
+.PHONY: run setup venv venv-python npm assets db seed index test test-postgres test-browser ci clean
 
 run: setup db seed index
 	@echo "Serving Pathfinder at http://$(HOST):$(PORT)"
@@ -16,7 +21,11 @@ run: setup db seed index
 setup: venv npm assets
 
 # Reinstall Python packages only when the requirements change.
-venv: $(VENV)/.installed
+# A venv made with an older Python is made again.
+venv: venv-python $(VENV)/.installed
+venv-python:
+	@test -n "$(PYTHON)" || { echo "Pathfinder needs Python 3.12 or newer (see README)"; exit 1; }
+	@test ! -e $(VENV) || $(BIN)/python -c '$(NEW_ENOUGH)' 2>/dev/null || rm -rf $(VENV)
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt

@@ -1,5 +1,6 @@
 """Configuration classes. Every key has a default; environment variables override."""
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -100,6 +101,10 @@ class ProductionConfig(Config):
     def __init__(self):
         if self.SECRET_KEY == "dev-only-change-me":
             raise RuntimeError("Set SECRET_KEY for production")
+        if sys.version_info < (3, 12):
+            # Python 3.11's garbage collector can free an object's attributes twice while
+            # SQLAlchemy closes a session: workers die (tests/test_interpreter.py).
+            raise RuntimeError("Run Pathfinder on Python 3.12 or newer in production")
 
 
 CONFIGS = {
