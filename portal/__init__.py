@@ -5,6 +5,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from config import BASE_DIR, CONFIGS
+from portal.core import routing
 
 
 def create_app(config=None):
@@ -12,6 +13,7 @@ def create_app(config=None):
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"),
                 static_folder=str(BASE_DIR / "static"), instance_path=str(BASE_DIR / "instance"))
     _configure(app, config)
+    routing.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
     from portal import errors, security, cli

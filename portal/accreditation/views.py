@@ -11,21 +11,14 @@ from portal.accreditation import bp, forms, register, schemes, services
 from portal.accreditation.evidence import KINDS, max_bytes
 from portal.core.downloads import send_download
 from portal.core.exceptions import DomainError, NotFound
+from portal.core.routing import id_arg, page_arg
 from portal.organisations.services import area_labels
-
-MAX_PAGE = 100_000
-
-
-def _page_arg():
-    page = request.args.get("page", 1, type=int)
-    return page if page and 0 < page <= MAX_PAGE else 1
-
 
 # --- public -------------------------------------------------------------------------------------
 
 @bp.get("/accredited-providers")
 def register_list():
-    listing = register.browse_register(request.args, _page_arg(), current_app.config["PER_PAGE"])
+    listing = register.browse_register(request.args, page_arg(), current_app.config["PER_PAGE"])
     form = forms.RegisterFilterForm(request.args, listing.options)
     for error in listing.errors:
         forms.attach_error(form, error)
@@ -50,7 +43,7 @@ def scheme_list():
 @bp.get("/accreditation/schemes/<slug>")
 def scheme_detail(slug):
     scheme = schemes.get_scheme(slug)
-    number = request.args.get("version", type=int)
+    number = id_arg("version")
     version = next((v for v in scheme.versions if v.number == number), scheme.current)
     return render_template("accreditation/scheme.html", title=scheme.name, scheme=scheme,
                            version=version)
@@ -244,7 +237,7 @@ def queue():
         status = None
     return render_template("accreditation/queue.html", title="Accreditation applications",
                            assignments=services.my_assignments(current_user), status=status,
-                           pagination=services.board_queue(current_user, status, _page_arg()))
+                           pagination=services.board_queue(current_user, status, page_arg()))
 
 
 @bp.get("/accreditation/assess/<int:app_id>")
@@ -381,7 +374,7 @@ def records():
     if not services.is_body_user(current_user):
         abort(404)
     return render_template("accreditation/records.html", title="Accreditations",
-                           pagination=services.board_records(current_user, _page_arg()))
+                           pagination=services.board_records(current_user, page_arg()))
 
 
 @bp.route("/accreditation/assess/records/<int:record_id>", methods=["GET", "POST"])
@@ -415,7 +408,7 @@ def report():
     options = register.filter_options()
     form = forms.ReportFilterForm(request.args, all_schemes, chosen.current, options["areas"])
     form.scheme.data = chosen.slug
-    level = request.args.get("level", type=int)
+    level = id_arg("level")
     area = request.args.get("area") if request.args.get("area") in {
         a.code for a in options["areas"]} else None
     rows = register.standards_report(chosen, level, area)

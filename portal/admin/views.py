@@ -5,16 +5,13 @@ from flask_login import current_user
 from portal.accounts import services as account_services
 from portal.admin import bp
 from portal.admin import services
+from portal.core.routing import page_arg
 
 
 @bp.before_request
 def require_site_admin():
     if not (current_user.is_authenticated and current_user.is_site_admin):
         abort(404)
-
-
-def _page():
-    return request.args.get("page", 1, type=int)
 
 
 @bp.get("/")
@@ -26,7 +23,7 @@ def index():
 def users():
     q = request.args.get("q", "")
     return render_template("admin/users.html", title="People", q=q,
-                           pagination=services.list_users(q, _page()))
+                           pagination=services.list_users(q, page_arg()))
 
 
 @bp.post("/users/<int:user_id>/<any(suspended, active):status>")
@@ -40,7 +37,7 @@ def set_user_status(user_id, status):
 def organisations():
     q, status = request.args.get("q", ""), request.args.get("status", "")
     return render_template("admin/organisations.html", title="Organisations", q=q, status=status,
-                           pagination=services.list_organisations(q, status, _page()))
+                           pagination=services.list_organisations(q, status, page_arg()))
 
 
 @bp.post("/organisations/<int:org_id>/<any(suspended, active):status>")
@@ -53,7 +50,7 @@ def set_organisation_status(org_id, status):
 @bp.get("/outbox")
 def outbox():
     return render_template("admin/outbox.html", title="Email outbox",
-                           pagination=services.list_outbox(_page()))
+                           pagination=services.list_outbox(page_arg()))
 
 
 @bp.get("/outbox/<int:message_id>")
@@ -66,4 +63,4 @@ def outbox_message(message_id):
 def audit():
     action = request.args.get("action", "")
     return render_template("admin/audit.html", title="Audit trail", action=action,
-                           pagination=services.list_audit(action, _page()))
+                           pagination=services.list_audit(action, page_arg()))

@@ -12,6 +12,7 @@ from wtforms.validators import Length, ValidationError
 
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import PortalForm
+from portal.core.routing import id_arg, page_arg
 from portal.matching import alerts, api, bp, recommend, services  # noqa: F401
 from portal.organisations.forms import attach_error
 from portal.organisations.services import directory_filter_options
@@ -71,11 +72,6 @@ class ConfirmForm(PortalForm):
     """A button-only form; it exists for CSRF protection."""
 
 
-def _page_arg():
-    page = request.args.get("page", 1, type=int)
-    return page if page and 0 < page <= MAX_PAGE else 1
-
-
 def _viewer():
     return services.user_organisation(current_user)
 
@@ -86,7 +82,7 @@ def _opportunity_for_viewer(opportunity_id):
 
 
 def _lot_arg(opportunity):
-    lot_id = request.args.get("lot", type=int)
+    lot_id = id_arg("lot")
     return services.get_lot(opportunity, lot_id) if lot_id else None
 
 
@@ -129,7 +125,7 @@ def matches(opportunity_id):
     return render_template(
         "matching/matches.html", title=f"Suppliers for {opportunity.title}"[:200],
         opportunity=opportunity, lot=lot, form=form if form.errors else None, filter_form=form,
-        results=services.paginate(rows, _page_arg(), MATCHES_PER_PAGE),
+        results=services.paginate(rows, page_arg(MAX_PAGE), MATCHES_PER_PAGE),
         args=_filter_args(form, lot), can_invite=services.can_invite(opportunity, viewer),
         is_owner=viewer is not None and viewer.id == opportunity.organisation_id)
 
@@ -182,7 +178,7 @@ def recommendations():
     organisation = services.supplier_for(current_user)
     return render_template(
         "matching/recommendations.html", title="Recommended for you", organisation=organisation,
-        results=services.recommendations(organisation, _page_arg(), RECOMMENDATIONS_PER_PAGE),
+        results=services.recommendations(organisation, page_arg(MAX_PAGE), RECOMMENDATIONS_PER_PAGE),
         updated=services.last_computed(organisation), confirm=ConfirmForm())
 
 

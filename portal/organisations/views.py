@@ -5,15 +5,8 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from portal.core.exceptions import DomainError
+from portal.core.routing import page_arg
 from portal.organisations import bp, forms, services
-
-MAX_PAGE = 100_000
-
-
-def _page_arg():
-    page = request.args.get("page", 1, type=int)
-    return page if page and 0 < page <= MAX_PAGE else 1
-
 
 def editable(view):
     """Load the organisation for a member or site admin; anyone else gets a 404."""
@@ -29,7 +22,7 @@ def editable(view):
 
 @bp.get("/organisations")
 def directory():
-    listing = services.browse_directory(request.args, _page_arg(), current_app.config["PER_PAGE"])
+    listing = services.browse_directory(request.args, page_arg(), current_app.config["PER_PAGE"])
     form = forms.DirectoryForm(request.args, services.SORTS)
     for error in listing.errors:
         forms.attach_error(form, error)
@@ -40,7 +33,7 @@ def directory():
 
 @bp.get("/organisations/<int:org_id>")
 def show(org_id):
-    profile = services.public_profile(org_id, current_user, work_page=_page_arg())
+    profile = services.public_profile(org_id, current_user, work_page=page_arg())
     return render_template("organisations/show.html", title=profile.org.name, profile=profile,
                            org=profile.org)
 

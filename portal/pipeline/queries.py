@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.core.audit import AuditEvent
 from portal.core.exceptions import DomainError
+from portal.core.routing import as_id
 from portal.extensions import db
 from portal.organisations.models import Organisation
 from portal.organisations.services import (
@@ -90,7 +91,7 @@ def parse_plan_query(args):
         raise DomainError("Choose an area from the list", field="area")
     if values["cpv"] and db.session.get(CpvCode, values["cpv"]) is None:
         raise DomainError("Enter an 8-digit CPV code from the list, like 85300000", field="cpv")
-    if values["buyer"] and not (values["buyer"].isascii() and values["buyer"].isdigit()):
+    if values["buyer"] and as_id(values["buyer"]) is None:
         raise DomainError("Choose a buyer from the list", field="buyer")
     if values["q"] and len(values["q"]) > MAX_Q:
         raise DomainError(f"Search text must be {MAX_Q} characters or fewer", field="q")

@@ -9,17 +9,10 @@ from werkzeug.datastructures import MultiDict
 
 from portal.core.downloads import send_download
 from portal.core.exceptions import DomainError, NotFound
+from portal.core.routing import page_arg
 from portal.organisations.services import area_labels, vocabulary_terms
 from portal.pipeline import api, bp, forms, ocds, queries, services, spreadsheet  # noqa: F401
 from portal.pipeline.models import ACTION_LABELS, INTEREST_KINDS, SOCIAL_VALUE_THEMES, STATUSES
-
-MAX_PAGE = 100_000
-
-
-def _page_arg():
-    page = request.args.get("page", 1, type=int)
-    return page if page and 0 < page <= MAX_PAGE else 1
-
 
 # Globals rather than context, so the pages' imported macros can use them too.
 bp.add_app_template_global(area_labels, "area_labels")
@@ -62,7 +55,7 @@ def _filter_args():
 @bp.get("/forward-plan")
 def index():
     args = _filter_args()
-    listing = queries.browse_plan(args, _page_arg(), current_app.config["PER_PAGE"])
+    listing = queries.browse_plan(args, page_arg(), current_app.config["PER_PAGE"])
     form = forms.PlanFilterForm(args, listing.options)
     for error in listing.errors:
         forms.attach_error(form, error)
@@ -182,7 +175,7 @@ def manage():
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     org = current_user.organisation
     return render_template("pipeline/manage.html", title="Your forward plan", org=org,
-                           results=queries.own_plan(org, status, _page_arg()),
+                           results=queries.own_plan(org, status, page_arg()),
                            counts=queries.plan_counts(org), status=status)
 
 
