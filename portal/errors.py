@@ -1,10 +1,11 @@
 """Error pages in the portal's style, or JSON for API clients."""
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.core.exceptions import DomainError
 from portal.extensions import db
+from portal.search.repair import SearchUnavailable
 
 TITLES = {
     400: "There is a problem with your request",
@@ -15,6 +16,7 @@ TITLES = {
     413: "The file is too large",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
+    503: "Search is being rebuilt",
 }
 
 
@@ -39,6 +41,14 @@ def init_app(app):
         return error_response(400, "Your form expired or was sent from another site.",
                               template="errors/csrf.html")
 
+    @app.errorhandler(SearchUnavailable)
+    def search_unavailable(error):
+        response = make_response(error_response(
+            503, "Matching and search are being rebuilt after a fault. Try again in a minute: "
+                 "nothing you saved has been lost."))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(DomainError)
     def domain_error(error):
         db.session.rollback()
@@ -46,7 +56,14 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        return error_response(error.code or 500, error.description if error.code == 429 else None)
+        response = make_response(error_response(error.code or 500,
+                                                error.description if error.code == 429 else None))
+        # The exception's own headers are part of the answer: Allow on a 405 (RFC 9110),
+        # Retry-After on a 429. Our body replaces its HTML, so not its Content-Type.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unhandled(error):

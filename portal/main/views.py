@@ -5,7 +5,7 @@ from sqlalchemy import text
 from portal.extensions import db
 from portal.main import bp
 from portal.organisations import services as organisation_services
-from portal.search.index import get_index
+from portal.search import services as search_services
 
 
 @bp.get("/")
@@ -27,7 +27,8 @@ def accessibility():
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness and readiness: database reachable and search index readable."""
+    """Liveness and readiness: the database reachable and both search indexes readable
+    (503 while one is being rebuilt)."""
     checks, healthy = {}, True
     try:
         db.session.execute(text("SELECT 1"))
@@ -35,10 +36,7 @@ def healthz():
     except Exception as error:  # report, do not raise: this is the health check
         healthy = False
         checks["database"] = {"status": "error", "detail": error.__class__.__name__}
-    try:
-        checks["search"] = {"status": "ok", **get_index().status()}
-    except Exception as error:
-        healthy = False
-        checks["search"] = {"status": "error", "detail": error.__class__.__name__}
+    checks.update(search_services.health())
+    healthy = healthy and all(check["status"] == "ok" for check in checks.values())
     body = {"status": "ok" if healthy else "error", "checks": checks}
     return jsonify(body), 200 if healthy else 503

@@ -26,6 +26,7 @@ from portal.search.documents import (
     FIELD_BOOSTS, KEYWORD_BOOSTS, ORGANISATION_SCHEMA, organisation_document,
 )
 from portal.search.analysis import terms
+from portal.search.repair import Repairable, SearchUnavailable
 from portal.search.scoring import Postings, top
 from portal.search.storage import (
     BulkWriter, codec, fill_in_processes, fresh_searcher, memory_index, new_index, same_schema,
@@ -73,10 +74,11 @@ class Hit:
     features: dict
 
 
-class SearchIndex:
+class SearchIndex(Repairable):
     def __init__(self, directory):
         self.directory = directory
         self.damaged = False
+        self.failed_writes = set()
         self._ix = None
         self._generation = 0
         self._serial = next(_SERIALS)
@@ -103,7 +105,7 @@ class SearchIndex:
             log.exception("Search index at %s is unreadable; it will be rebuilt", self.directory)
         shutil.rmtree(self.directory, ignore_errors=True)
         os.makedirs(self.directory, exist_ok=True)
-        self.damaged = True
+        self.found_damaged()
         return whoosh_index.create_in(self.directory, ORGANISATION_SCHEMA, indexname=INDEX_NAME)
 
     def searcher(self):
@@ -117,7 +119,9 @@ class SearchIndex:
         return searcher
 
     def write(self, upserts, deletes):
-        write_documents(self.open(), upserts, deletes, codec=codec())
+        ix = self.open()
+        self.refuse_writes_while_damaged([int(d["id"]) for d in upserts] + list(deletes))
+        write_documents(ix, upserts, deletes, codec=codec())
 
     def rebuild(self, documents, progress=None):
         """Write every document (organisations are turned into documents) into a fresh index,
@@ -406,10 +410,10 @@ def _after_commit(session):
         app = current_app._get_current_object()
     except RuntimeError:
         return
-    _apply(app, pending)
+    apply(app, pending)
 
 
-def _apply(app, ids):
+def apply(app, ids):
     """Write what the database now holds for `ids`: present rows are indexed, missing ones
     removed. Reading back after the commit makes a rolled-back savepoint harmless."""
     from portal.extensions import db
@@ -421,8 +425,11 @@ def _apply(app, ids):
             reader.close()
         found = {int(doc["id"]) for doc in upserts}
         get_index(app).write(upserts, ids - found)
+    except SearchUnavailable:
+        pass  # kept to be written once the index is rebuilt
     except Exception:
-        app.logger.exception("Search index update failed; `flask search rebuild` will repair it")
+        get_index(app).failed_writes |= set(ids)
+        app.logger.exception("Search index update failed; it is written again after a rebuild")
 
 
 def load_organisations(session, ids=None):

@@ -20,6 +20,7 @@ from whoosh.qparser import MultifieldParser
 
 from portal.search.analysis import text_analyzer
 from portal.search.documents import area_tokens, cpv_tokens
+from portal.search.repair import Repairable, SearchUnavailable
 from portal.search.storage import (
     BulkWriter, fresh_searcher, memory_index, new_index, same_schema, swap_in, write_documents,
 )
@@ -93,10 +94,11 @@ def load_opportunities(session, ids=None):
     return session.scalars(query.order_by(Opportunity.id).execution_options(yield_per=500))
 
 
-class OpportunityIndex:
+class OpportunityIndex(Repairable):
     def __init__(self, directory):
         self.directory = f"{directory}-opportunities" if directory else ""
         self.damaged = False
+        self.failed_writes = set()
         self._ix = None
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -123,7 +125,7 @@ class OpportunityIndex:
                           self.directory)
         shutil.rmtree(self.directory, ignore_errors=True)
         os.makedirs(self.directory, exist_ok=True)
-        self.damaged = True
+        self.found_damaged()
         return whoosh_index.create_in(self.directory, OPPORTUNITY_SCHEMA, indexname=INDEX_NAME)
 
     def searcher(self):
@@ -136,7 +138,9 @@ class OpportunityIndex:
         return searcher
 
     def write(self, upserts, deletes):
-        write_documents(self.open(), upserts, deletes)
+        ix = self.open()
+        self.refuse_writes_while_damaged([int(d["id"]) for d in upserts] + list(deletes))
+        write_documents(ix, upserts, deletes)
 
     def rebuild(self, documents, progress=None):
         target, staging = new_index(self.directory, OPPORTUNITY_SCHEMA, INDEX_NAME)
@@ -221,18 +225,28 @@ def _after_commit(session):
         app = current_app._get_current_object()
     except RuntimeError:
         return
+    apply(app, pending)
+
+
+def apply(app, ids):
+    """Write what the database now holds for entries `ids`: present rows indexed, missing ones
+    removed. A failure never fails the write that caused it: the ids are kept and written
+    again once the index is rebuilt."""
     from portal.extensions import db
 
     try:
         with db.engine.connect() as connection:
             reader = Session(bind=connection)
-            upserts = [opportunity_document(o) for o in load_opportunities(reader, pending)]
+            upserts = [opportunity_document(o) for o in load_opportunities(reader, ids)]
             reader.close()
         found = {int(d["id"]) for d in upserts}
-        get_opportunity_index(app).write(upserts, pending - found)
+        get_opportunity_index(app).write(upserts, set(ids) - found)
+    except SearchUnavailable:
+        pass
     except Exception:
-        app.logger.exception("Forward-plan index update failed; `flask search rebuild` "
-                             "will repair it")
+        get_opportunity_index(app).failed_writes |= set(ids)
+        app.logger.exception("Forward-plan index update failed; it is written again after a "
+                             "rebuild")
 
 
 def _after_soft_rollback(session, previous_transaction):

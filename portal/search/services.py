@@ -1,5 +1,7 @@
 """Use cases for the search index: rebuild and check against the database, search and match."""
+import itertools
 import logging
+from functools import wraps
 
 from flask import current_app
 from sqlalchemy import select
@@ -9,6 +11,8 @@ from portal.extensions import db
 from portal.organisations.models import Organisation
 from portal.search.analysis import surface_forms, terms
 from portal.search.documents import cpv_tokens, organisation_document
+from portal.search import index as organisation_index
+from portal.search import opportunities as opportunity_index
 from portal.search.index import (
     REBUILD_BATCH, Hit, documents_of, get_index, load_organisations,
 )
@@ -16,6 +20,7 @@ from portal.search.opportunities import (
     get_opportunity_index, listen as _listen_opportunities, load_opportunities,
     opportunity_document,
 )
+from portal.search.repair import SearchUnavailable, guarded
 
 log = logging.getLogger(__name__)
 _listen_opportunities()
@@ -143,45 +148,146 @@ def _compare(expected, indexed):
     }
 
 
+# --- reading, guarded: a missing or damaged index answers from the fallback and is rebuilt ----
+
+def _rebuild_organisations():
+    get_index().rebuild(_all_organisations())
+
+
+def _reindex_organisations(ids):
+    organisation_index.apply(current_app._get_current_object(), ids)
+
+
+def _reindex_opportunities(ids):
+    opportunity_index.apply(current_app._get_current_object(), ids)
+
+
+def _reads_organisations(fallback):
+    """Read the organisation index, or answer `fallback(*args)` while it is being rebuilt."""
+    def decorate(function):
+        @wraps(function)
+        def read(*args, **kwargs):
+            return guarded(get_index(), lambda: function(*args, **kwargs),
+                           lambda: fallback(*args, **kwargs), _rebuild_organisations,
+                           _reindex_organisations)
+        return read
+    return decorate
+
+
+def _reads_opportunities(fallback):
+    """Read the forward-plan index, or answer `fallback(*args)` while it is being rebuilt."""
+    def decorate(function):
+        @wraps(function)
+        def read(*args, **kwargs):
+            return guarded(get_opportunity_index(), lambda: function(*args, **kwargs),
+                           lambda: fallback(*args, **kwargs), rebuild_opportunities,
+                           _reindex_opportunities)
+        return read
+    return decorate
+
+
+def _unavailable(*_args, **_kwargs):
+    raise SearchUnavailable("the search index is being rebuilt")
+
+
+def _words(text):
+    return [w for w in "".join(c if c.isalnum() else " " for c in str(text or "")).split()][:8]
+
+
+def _organisations_from_database(text, limit=500):
+    """Active organisations whose name or description holds every word, by name."""
+    words = _words(text)
+    if not words:
+        return []
+    query = select(Organisation.id).where(Organisation.status == "active", *[
+        db.or_(Organisation.name.ilike(f"%{w}%"), Organisation.description.ilike(f"%{w}%"))
+        for w in words]).order_by(Organisation.name).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def _opportunities_from_database(text, limit=1000):
+    """Entries whose title or description holds every word, newest first."""
+    from portal.pipeline.models import Opportunity
+
+    words = _words(text)
+    if not words:
+        return []
+    query = select(Opportunity.id).where(*[
+        db.or_(Opportunity.title.ilike(f"%{w}%"), Opportunity.description.ilike(f"%{w}%"))
+        for w in words]).order_by(Opportunity.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def health():
+    """Both indexes' state for /healthz: "ok" with a count, or "rebuilding" (a repair has been
+    started when one was found missing or damaged just now)."""
+    return {
+        "search": guarded(get_index(), lambda: _probe(get_index()),
+                          lambda: {"status": "rebuilding"}, _rebuild_organisations,
+                          _reindex_organisations),
+        "forward_plan_search": guarded(get_opportunity_index(),
+                                       lambda: _probe(get_opportunity_index()),
+                                       lambda: {"status": "rebuilding"}, rebuild_opportunities,
+                                       _reindex_opportunities),
+    }
+
+
+def _probe(index):
+    """Read a little of every kind of file an index has: its segment list, a posting list and
+    a stored document."""
+    searcher = index.searcher()
+    reader = searcher.reader()
+    for fieldname, text in itertools.islice(reader.all_terms(), 1):
+        list(reader.postings(fieldname, text).all_ids())
+    next(iter(searcher.all_stored_fields()), None)
+    return {"status": "ok", "documents": searcher.doc_count(),
+            "location": index.directory or "memory"}
+
+
+@_reads_opportunities(_opportunities_from_database)
 def search_opportunity_ids(text, limit=1000):
     """Forward-plan entry ids matching free text, best first (any status: callers filter)."""
-    ensure_opportunities_ready()
     return get_opportunity_index().search_ids(text, limit=limit)
 
 
+@_reads_organisations(_organisations_from_database)
 def search_organisation_ids(text, limit=500):
-    ensure_ready()
     return get_index().search_ids(text, limit=limit)
 
 
+_UNCACHED = itertools.count()
+
+
+@_reads_organisations(lambda: ("rebuilding", next(_UNCACHED)))
 def index_version():
     """A value that changes whenever the organisation index changes (for caches of what is
-    worked out from the directory)."""
+    worked out from the directory); a new one each time while the index is being rebuilt."""
     return get_index().version()
 
 
+@_reads_organisations(lambda funder_key: 0.0)
 def funder_share(funder_key):
     """The share of indexed organisations that have worked for this funder or buyer."""
     return get_index().term_share("funders", funder_key)
 
 
+@_reads_organisations(_unavailable)
 def match_terms(weighted_terms):
     """The (term, weight) pairs of a query that `match_organisations` scores: a long query
     keeps only its most telling terms."""
-    ensure_ready()
     return get_index().match_terms(weighted_terms)
 
 
+@_reads_organisations(_unavailable)
 def word_scores(org_id, field_counts, words):
     """One organisation's score for each word alone; see SearchIndex.word_scores."""
-    ensure_ready()
     return get_index().word_scores(org_id, field_counts, words)
 
 
+@_reads_organisations(_unavailable)
 def match_organisations(weighted_terms, *, candidates=200, only_ids=None, filters=None,
                         boosts=None):
     """Organisations scored against weighted index terms; see SearchIndex.match."""
-    ensure_ready()
     return get_index().match(weighted_terms, candidates=candidates, only_ids=only_ids,
                              filters=filters, boosts=boosts)
 
@@ -196,12 +302,12 @@ __all__ += ["snippet", "suggest_organisation_search", "suggest_opportunity_searc
 SPELLING_SAMPLES = 5
 
 
+@_reads_organisations(lambda text: None)
 def suggest_organisation_search(text):
     """The directory search `text` with misspelt words corrected from the organisation index,
     or None when every word looks right."""
     from portal.search import pages
 
-    ensure_ready()
     searcher = get_index().searcher()
     return pages.suggest(searcher, text, pages.term_candidates(searcher.reader()),
                          real_word=lambda term, typed: pages.closest_form(
@@ -224,12 +330,12 @@ def _profile_texts(searcher, term):
     return texts
 
 
+@_reads_opportunities(lambda text: None)
 def suggest_opportunity_search(text):
     """The forward-plan search `text` with misspelt words corrected from the forward-plan
     index, or None when every word looks right."""
     from portal.search import pages
 
-    ensure_opportunities_ready()
     searcher = get_opportunity_index().searcher()
     # The entries' text field keeps its unstemmed words for spelling.
     return pages.suggest(searcher, text, pages.spelling_candidates(searcher.reader()))

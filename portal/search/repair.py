@@ -1,0 +1,161 @@
+"""An index found missing or damaged while the portal runs.
+
+Reading it then answers from the fallback the caller gives (the database, or "search is being
+rebuilt"), never an error page. One process rebuilds it in a background thread: a lock file
+beside the index keeps the other workers from starting the same rebuild, and they notice the
+new index when the lock is free and the index directory is another one (a rebuild swaps a new
+directory in). Writes that failed meanwhile are remembered by each process and made again once
+the index is back.
+"""
+import fcntl
+import logging
+import os
+import threading
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+class SearchUnavailable(Exception):
+    """The index cannot answer now; it is being rebuilt."""
+
+
+def directory_mark(directory):
+    """What identifies the index directory now: its inode (a rebuild swaps in a new one), or
+    None when there is none."""
+    try:
+        return os.stat(directory).st_ino
+    except OSError:
+        return None
+
+
+def guarded(index, read, fallback, rebuild, reapply):
+    """`read()` from `index`, or `fallback()` while the index is damaged or when reading fails
+    (which starts its repair: `rebuild()` from the database, then `reapply(ids)` for writes
+    that failed meanwhile)."""
+    if index.damaged and not _repaired(index, reapply):
+        start(index, rebuild, reapply)
+        return fallback()
+    try:
+        answer = read()
+    except SearchUnavailable:
+        raise
+    except Exception:
+        log.exception("Search index at %s could not be read; answering without it while it "
+                      "is rebuilt", index.directory or "memory")
+        index.forget()
+        answer = None
+    if index.damaged:  # found missing or unreadable just now
+        start(index, rebuild, reapply)
+        return fallback()
+    return answer
+
+
+def start(index, rebuild, reapply):
+    """Rebuild `index` in the background, unless this process or another is already at it."""
+    if not index.directory:  # in memory: nothing to share, and quick
+        _rebuild(index, rebuild, reapply)
+        return
+    running = index.repair_thread
+    if running is not None and running.is_alive():
+        return
+    lock = _try_lock(index.directory)
+    if lock is None:
+        return
+    app = current_app._get_current_object()
+    index.repair_thread = threading.Thread(
+        target=_repair_in_background, args=(app, index, rebuild, reapply, lock),
+        name="search-repair", daemon=True)
+    index.repair_thread.start()
+
+
+def _repair_in_background(app, index, rebuild, reapply, lock):
+    try:
+        with app.app_context():
+            _rebuild(index, rebuild, reapply)
+    except Exception:
+        log.exception("Rebuilding the search index at %s failed; `flask search rebuild` will "
+                      "repair it", index.directory)
+    finally:
+        os.close(lock)
+
+
+def _rebuild(index, rebuild, reapply):
+    log.warning("Rebuilding the search index at %s from the database",
+                index.directory or "memory")
+    rebuild()
+    _reapply_failed(index, reapply)
+
+
+def _repaired(index, reapply):
+    """Whether another process has rebuilt the index since this one found it damaged: the
+    lock is free and the directory is a new one that opens. Failed writes are made again."""
+    if not index.directory or (index.repair_thread and index.repair_thread.is_alive()):
+        return False
+    lock = _try_lock(index.directory)
+    if lock is None:
+        return False
+    try:
+        mark = directory_mark(index.directory)
+        if mark is None or mark == index.broken_mark or not index.reopen():
+            return False
+    finally:
+        os.close(lock)
+    _reapply_failed(index, reapply)
+    return True
+
+
+def _reapply_failed(index, reapply):
+    ids, index.failed_writes = index.failed_writes, set()
+    if ids:
+        reapply(ids)
+
+
+def _try_lock(directory):
+    """A file descriptor holding the index's repair lock, or None if another process has it."""
+    parent = os.path.dirname(os.path.abspath(directory))
+    os.makedirs(parent, exist_ok=True)
+    fd = os.open(os.path.abspath(directory) + ".repair-lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+class Repairable:
+    """What an index keeps for its repair: whether it is damaged, which directory was found so,
+    the ids whose writes failed meanwhile, and the thread rebuilding it here."""
+
+    damaged = False
+    broken_mark = None
+    repair_thread = None
+
+    def found_damaged(self):
+        self.damaged = True
+        self.broken_mark = directory_mark(self.directory)
+        self.failed_writes = getattr(self, "failed_writes", set())
+
+    def forget(self):
+        """Give up the open index after a failed read: the next open starts afresh."""
+        self.found_damaged()
+        self._ix = None
+
+    def reopen(self):
+        """Open the index on disk again; whether it is whole (opens, and its documents can be
+        counted)."""
+        self._ix = None
+        self.damaged = False
+        try:
+            self.open().doc_count()
+        except Exception:
+            self.forget()
+        return not self.damaged
+
+    def refuse_writes_while_damaged(self, ids):
+        """Writes to a damaged index are kept to be made once it is rebuilt."""
+        if self.damaged:
+            self.failed_writes = getattr(self, "failed_writes", set()) | set(ids)
+            raise SearchUnavailable("the index is being rebuilt")
