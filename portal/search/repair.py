@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import threading
+from contextlib import contextmanager
 
 from flask import current_app
 
@@ -82,10 +83,29 @@ def _repair_in_background(app, index, rebuild, reapply, lock):
 
 
 def _rebuild(index, rebuild, reapply):
-    log.warning("Rebuilding the search index at %s from the database",
-                index.directory or "memory")
-    rebuild()
+    mark = directory_mark(index.directory) if index.directory else None
+    if mark is not None and mark != index.broken_mark and index.reopen():
+        log.info("Search index at %s was rebuilt meanwhile", index.directory)
+    else:
+        log.warning("Rebuilding the search index at %s from the database",
+                    index.directory or "memory")
+        rebuild()
     _reapply_failed(index, reapply)
+
+
+@contextmanager
+def exclusive(directory):
+    """Hold the index's repair lock (waiting for it), so that a rebuild asked for and one
+    started by a repair never run at once."""
+    if not directory:
+        yield
+        return
+    fd = _open_lock(directory)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _repaired(index, reapply):
@@ -112,11 +132,15 @@ def _reapply_failed(index, reapply):
         reapply(ids)
 
 
-def _try_lock(directory):
-    """A file descriptor holding the index's repair lock, or None if another process has it."""
+def _open_lock(directory):
     parent = os.path.dirname(os.path.abspath(directory))
     os.makedirs(parent, exist_ok=True)
-    fd = os.open(os.path.abspath(directory) + ".repair-lock", os.O_CREAT | os.O_RDWR, 0o600)
+    return os.open(os.path.abspath(directory) + ".repair-lock", os.O_CREAT | os.O_RDWR, 0o600)
+
+
+def _try_lock(directory):
+    """A file descriptor holding the index's repair lock, or None if another process has it."""
+    fd = _open_lock(directory)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -20,7 +20,7 @@ from portal.search.opportunities import (
     get_opportunity_index, listen as _listen_opportunities, load_opportunities,
     opportunity_document,
 )
-from portal.search.repair import SearchUnavailable, guarded
+from portal.search.repair import SearchUnavailable, exclusive, guarded
 
 log = logging.getLogger(__name__)
 _listen_opportunities()
@@ -39,10 +39,18 @@ def _all_organisations():
 
 def rebuild(progress=None):
     """Write every organisation, then every forward-plan entry, into fresh indexes and swap
-    them in. Returns the number of organisations.
+    them in. Returns the number of organisations. Waits for a repair under way (in any
+    process) rather than running beside it.
 
     A large directory kept on disk is indexed by several processes, one per share of the
     organisations (see `SEARCH_REBUILD_PROCESSES` and `SEARCH_PARALLEL_FROM`)."""
+    with exclusive(get_index().directory):
+        count = _rebuild_organisations(progress)
+    rebuild_opportunities(progress=progress)
+    return count
+
+
+def _rebuild_organisations(progress=None):
     index, count = get_index(), None
     processes = _rebuild_processes(index)
     if processes > 1:
@@ -55,7 +63,6 @@ def rebuild(progress=None):
                                                progress=progress)
     if count is None:
         count = index.rebuild(_all_organisations(), progress=progress)
-    rebuild_opportunities(progress=progress)
     return count
 
 
@@ -97,6 +104,11 @@ def _documents_for(ids):
 
 def rebuild_opportunities(progress=None):
     """Write every forward-plan entry into a fresh index and swap it in. Returns the count."""
+    with exclusive(get_opportunity_index().directory):
+        return _rebuild_opportunities(progress)
+
+
+def _rebuild_opportunities(progress=None):
     documents = (opportunity_document(o) for o in load_opportunities(db.session))
     return get_opportunity_index().rebuild(documents, progress=progress)
 
@@ -106,23 +118,6 @@ def needs_rebuild():
     index_count = index.status()["documents"]
     db_count = db.session.scalar(select(db.func.count(Organisation.id)))
     return index.damaged or index_count != db_count
-
-
-def ensure_ready():
-    """Rebuild from the database when the index was found missing or unreadable."""
-    index = get_index()
-    index.open()
-    if index.damaged:
-        log.warning("Rebuilding the search index from the database")
-        get_index().rebuild(_all_organisations())
-
-
-def ensure_opportunities_ready():
-    index = get_opportunity_index()
-    index.open()
-    if index.damaged:
-        log.warning("Rebuilding the forward-plan index from the database")
-        rebuild_opportunities()
 
 
 def check():
@@ -150,7 +145,8 @@ def _compare(expected, indexed):
 
 # --- reading, guarded: a missing or damaged index answers from the fallback and is rebuilt ----
 
-def _rebuild_organisations():
+def _repair_organisations():
+    # In one process: a repair runs in a thread of a web worker, which must not fork.
     get_index().rebuild(_all_organisations())
 
 
@@ -168,7 +164,7 @@ def _reads_organisations(fallback):
         @wraps(function)
         def read(*args, **kwargs):
             return guarded(get_index(), lambda: function(*args, **kwargs),
-                           lambda: fallback(*args, **kwargs), _rebuild_organisations,
+                           lambda: fallback(*args, **kwargs), _repair_organisations,
                            _reindex_organisations)
         return read
     return decorate
@@ -180,7 +176,7 @@ def _reads_opportunities(fallback):
         @wraps(function)
         def read(*args, **kwargs):
             return guarded(get_opportunity_index(), lambda: function(*args, **kwargs),
-                           lambda: fallback(*args, **kwargs), rebuild_opportunities,
+                           lambda: fallback(*args, **kwargs), _rebuild_opportunities,
                            _reindex_opportunities)
         return read
     return decorate
@@ -223,11 +219,11 @@ def health():
     started when one was found missing or damaged just now)."""
     return {
         "search": guarded(get_index(), lambda: _probe(get_index()),
-                          lambda: {"status": "rebuilding"}, _rebuild_organisations,
+                          lambda: {"status": "rebuilding"}, _repair_organisations,
                           _reindex_organisations),
         "forward_plan_search": guarded(get_opportunity_index(),
                                        lambda: _probe(get_opportunity_index()),
-                                       lambda: {"status": "rebuilding"}, rebuild_opportunities,
+                                       lambda: {"status": "rebuilding"}, _rebuild_opportunities,
                                        _reindex_opportunities),
     }
 

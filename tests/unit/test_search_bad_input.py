@@ -59,6 +59,9 @@ def disk_index(app, tmp_path):
     index = SearchIndex(str(tmp_path / "search"))
     app.extensions["search_index"] = index
     yield index
+    repair = app.extensions["search_index"].repair_thread
+    if repair is not None:
+        repair.join(30)
     app.extensions["search_index"] = previous
 
 
@@ -77,7 +80,9 @@ def test_corrupt_index_is_rebuilt_from_database(app, db, disk_index, befrienders
             handle.write(b"\x00garbage" * 10)
     _reopen(app, disk_index)
     with caplog.at_level(logging.WARNING):
+        # From the database while the index is rebuilt in the background.
         assert services.search_organisation_ids("befriending") == [befrienders.id]
+        app.extensions["search_index"].repair_thread.join(30)
     assert "rebuil" in caplog.text.lower()
     assert services.check() == {"missing": [], "stale": [], "extra": []}
 
