@@ -50,7 +50,9 @@ MAX_QUERY_WORDS = 32
 # A query's distinct words looked up in the index, at most.
 MAX_QUERY_TERMS_READ = 10_000
 # `befriend*`: a prefix of at least this many letters, standing for at most this many words.
-PREFIX_RE = re.compile(r"(\w+)\*")
+# A word start and a possessive run: each position is tried once (the plain `(\w+)\*` went back
+# over the rest of every word at every position, quadratic in a long query).
+PREFIX_RE = re.compile(r"\b(\w++)\*")
 MIN_PREFIX = 3
 MAX_PREFIX_TERMS = 50
 # Organisations made into documents together when the index is rebuilt.
