@@ -1,11 +1,11 @@
 """An index found missing or damaged while the portal runs.
 
-Reading it then answers from the fallback the caller gives (the database, or "search is being
-rebuilt"), never an error page. One process rebuilds it in a background thread: a lock file
+A request reading it then gets the fallback its caller gives (the database, or "search is being
+rebuilt"), never an error page, and one process rebuilds it in a background thread: a lock file
 beside the index keeps the other workers from starting the same rebuild, and they notice the
 new index when the lock is free and the index directory is another one (a rebuild swaps a new
 directory in). Writes that failed meanwhile are remembered by each process and made again once
-the index is back.
+the index is back. A command (seeding, a refresh) rebuilds the index before it reads.
 """
 import fcntl
 import logging
@@ -13,7 +13,7 @@ import os
 import threading
 from contextlib import contextmanager
 
-from flask import current_app
+from flask import current_app, has_request_context
 
 log = logging.getLogger(__name__)
 
@@ -32,25 +32,38 @@ def directory_mark(directory):
 
 
 def guarded(index, read, fallback, rebuild, reapply):
-    """`read()` from `index`, or `fallback()` while the index is damaged or when reading fails
-    (which starts its repair: `rebuild()` from the database, then `reapply(ids)` for writes
-    that failed meanwhile)."""
+    """`read()` from `index`; while the index is damaged, or when reading finds it so, a
+    request gets `fallback()` and a repair starts in the background (`rebuild()` from the
+    database, then `reapply(ids)` for writes that failed meanwhile), and a command repairs it
+    first and then reads."""
     if index.damaged and not _repaired(index, reapply):
+        return _while_damaged(index, read, fallback, rebuild, reapply)
+    answer = _read(index, read)
+    if index.damaged:  # found missing or unreadable just now
+        return _while_damaged(index, read, fallback, rebuild, reapply)
+    return answer
+
+
+def _while_damaged(index, read, fallback, rebuild, reapply):
+    if has_request_context():
         start(index, rebuild, reapply)
         return fallback()
+    with exclusive(index.directory):  # waits for a repair under way elsewhere
+        _rebuild(index, rebuild, reapply)
+    answer = _read(index, read)
+    return fallback() if index.damaged else answer
+
+
+def _read(index, read):
     try:
-        answer = read()
+        return read()
     except SearchUnavailable:
         raise
     except Exception:
         log.exception("Search index at %s could not be read; answering without it while it "
                       "is rebuilt", index.directory or "memory")
         index.forget()
-        answer = None
-    if index.damaged:  # found missing or unreadable just now
-        start(index, rebuild, reapply)
-        return fallback()
-    return answer
+        return None
 
 
 def start(index, rebuild, reapply):

@@ -100,6 +100,8 @@ def test_edits_while_another_worker_rebuilds_reach_the_index(app, db, make_org, 
     index = app.extensions["search_index"]
     lock = _try_lock(disk_indexes)  # another worker holds the repair
     try:
+        request = app.test_request_context()
+        request.push()  # as a web worker: answers from the database rather than waiting
         shutil.rmtree(disk_indexes)
         assert services.search_organisation_ids("riverside") == [riverside.id]
         assert index.damaged and index.repair_thread is None
@@ -111,6 +113,7 @@ def test_edits_while_another_worker_rebuilds_reach_the_index(app, db, make_org, 
         staging.rebuild([riverside])
     finally:
         os.close(lock)
+        request.pop()
     assert services.search_organisation_ids("newcomer") == [newcomer.id]
     assert not index.damaged and not index.failed_writes
     assert index.search_ids("newcomer") == [newcomer.id]
@@ -120,10 +123,19 @@ def test_a_damaged_index_makes_matching_say_so_not_fail(app, riverside, disk_ind
     lock = _try_lock(disk_indexes)
     try:
         shutil.rmtree(disk_indexes)
-        with pytest.raises(services.SearchUnavailable):
+        with app.test_request_context(), pytest.raises(services.SearchUnavailable):
             services.match_organisations([("befriend", 1.0)])
     finally:
         os.close(lock)
+
+
+def test_a_command_rebuilds_a_missing_index_before_reading_it(app, riverside, disk_indexes):
+    shutil.rmtree(disk_indexes)
+    index = app.extensions["search_index"]
+    index.forget()
+    assert services.search_organisation_ids("riverside") == [riverside.id]
+    assert not index.damaged and index.repair_thread is None
+    assert index.search_ids("riverside") == [riverside.id]
 
 
 def test_a_page_that_needs_the_index_says_it_is_being_rebuilt(app):
