@@ -19,6 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,22 +40,33 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def database_url():
+@contextmanager
+def fresh_database(purpose):
+    """The URL of an empty database of the kind TEST_DATABASE_URL names, removed afterwards."""
     base = make_url(os.environ["TEST_DATABASE_URL"])
     if base.get_backend_name() == "sqlite":
-        folder = tempfile.mkdtemp(prefix="pathfinder-gunicorn-")
-        yield f"sqlite:///{folder}/portal.db"
-        shutil.rmtree(folder, ignore_errors=True)
+        folder = tempfile.mkdtemp(prefix=f"pathfinder-{purpose}-")
+        try:
+            yield f"sqlite:///{folder}/portal.db"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         return
-    name = f"gunicorn_{uuid.uuid4().hex[:8]}"
+    name = f"{purpose}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url():
+    with fresh_database("gunicorn") as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,34 +1,20 @@
 """`flask db upgrade` on an empty database builds exactly what the models describe."""
-import os
-import tempfile
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 from config import TestingConfig
 from portal import create_app
 from portal.extensions import db
+from tests.production import fresh_database
 
 
 @pytest.fixture
 def empty_database_url():
-    base = make_url(os.environ["TEST_DATABASE_URL"])
-    if base.get_backend_name() == "sqlite":
-        yield f"sqlite:///{tempfile.mkdtemp(prefix='pathfinder-migrations-')}/empty.db"
-        return
-    name = f"migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database("migrations") as url:
+        yield url
 
 
 def _app_for(url):

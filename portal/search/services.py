@@ -158,28 +158,23 @@ def _reindex_opportunities(ids):
     opportunity_index.apply(current_app._get_current_object(), ids)
 
 
-def _reads_organisations(fallback):
-    """Read the organisation index, or answer `fallback(*args)` while it is being rebuilt."""
-    def decorate(function):
-        @wraps(function)
-        def read(*args, **kwargs):
-            return guarded(get_index(), lambda: function(*args, **kwargs),
-                           lambda: fallback(*args, **kwargs), _repair_organisations,
-                           _reindex_organisations)
-        return read
-    return decorate
+def _reads(index, rebuild, reapply):
+    """A decorator maker: the function reads the index `index()`; while that index is being
+    rebuilt, it answers `fallback(*args)` instead (see portal.search.repair)."""
+    def with_fallback(fallback):
+        def decorate(function):
+            @wraps(function)
+            def read(*args, **kwargs):
+                return guarded(index(), lambda: function(*args, **kwargs),
+                               lambda: fallback(*args, **kwargs), rebuild, reapply)
+            return read
+        return decorate
+    return with_fallback
 
 
-def _reads_opportunities(fallback):
-    """Read the forward-plan index, or answer `fallback(*args)` while it is being rebuilt."""
-    def decorate(function):
-        @wraps(function)
-        def read(*args, **kwargs):
-            return guarded(get_opportunity_index(), lambda: function(*args, **kwargs),
-                           lambda: fallback(*args, **kwargs), _rebuild_opportunities,
-                           _reindex_opportunities)
-        return read
-    return decorate
+_reads_organisations = _reads(get_index, _repair_organisations, _reindex_organisations)
+_reads_opportunities = _reads(get_opportunity_index, _rebuild_opportunities,
+                              _reindex_opportunities)
 
 
 def _unavailable(*_args, **_kwargs):
@@ -217,15 +212,20 @@ def _opportunities_from_database(text, limit=1000):
 def health():
     """Both indexes' state for /healthz: "ok" with a count, or "rebuilding" (a repair has been
     started when one was found missing or damaged just now)."""
-    return {
-        "search": guarded(get_index(), lambda: _probe(get_index()),
-                          lambda: {"status": "rebuilding"}, _repair_organisations,
-                          _reindex_organisations),
-        "forward_plan_search": guarded(get_opportunity_index(),
-                                       lambda: _probe(get_opportunity_index()),
-                                       lambda: {"status": "rebuilding"}, _rebuild_opportunities,
-                                       _reindex_opportunities),
-    }
+    return {"search": _organisations_health(), "forward_plan_search": _opportunities_health()}
+
+
+_REBUILDING = {"status": "rebuilding"}
+
+
+@_reads_organisations(lambda: _REBUILDING)
+def _organisations_health():
+    return _probe(get_index())
+
+
+@_reads_opportunities(lambda: _REBUILDING)
+def _opportunities_health():
+    return _probe(get_opportunity_index())
 
 
 def _probe(index):
