@@ -10,11 +10,23 @@ def _drop_empty_hint(params):
     return params
 
 
+def _legend_from_label(params, field):
+    # govuk-frontend-wtf puts the label in the legend only when the template passes no
+    # fieldset at all; a template that styles the legend left it empty, and a screen reader
+    # then never heard the question.
+    legend = params.setdefault("fieldset", {}).setdefault("legend", {})
+    if not legend.get("text") and not legend.get("html"):
+        legend["text"] = field.label.text
+    return params
+
+
 class Radios(GovRadioInput):
     def map_gov_params(self, field, **kwargs):
-        return _drop_empty_hint(super().map_gov_params(field, **kwargs))
+        params = _drop_empty_hint(super().map_gov_params(field, **kwargs))
+        return _legend_from_label(params, field)
 
 
 class Checkboxes(GovCheckboxesInput):
     def map_gov_params(self, field, **kwargs):
-        return _drop_empty_hint(super().map_gov_params(field, **kwargs))
+        params = _drop_empty_hint(super().map_gov_params(field, **kwargs))
+        return _legend_from_label(params, field)

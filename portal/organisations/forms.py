@@ -4,8 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput, GovDateInput, GovRadioInput, GovSelect, GovSubmitInput, GovTextArea,
-    GovTextInput,
+    GovDateInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
 )
 from wtforms import (
     Field, HiddenField, IntegerField, RadioField, SelectChoice, SelectField, SelectMultipleField,
@@ -15,6 +14,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 
 from portal.core.exceptions import DomainError
 from portal.core.forms import PortalForm
+from portal.core.widgets import Checkboxes, Radios
 from portal.organisations.models import (
     CREDENTIAL_KINDS, INCOME_BANDS, LEGAL_FORMS, normalise_charity_number,
     normalise_company_number, normalise_postcode, normalise_website,
@@ -236,10 +236,10 @@ class TermChoicesField(SelectMultipleField):
 
 class TermsForm(PortalForm):
     client_groups = TermChoicesField(
-        "Client groups", coerce=int, widget=GovCheckboxesInput(), choices=[],
+        "Client groups", coerce=int, widget=Checkboxes(), choices=[],
         description="Who the organisation works with. Select all that apply.")
     ways_of_working = TermChoicesField(
-        "Ways of working", coerce=int, widget=GovCheckboxesInput(), choices=[],
+        "Ways of working", coerce=int, widget=Checkboxes(), choices=[],
         description="How the organisation works. Select all that apply.")
     submit = SubmitField("Save", widget=GovSubmitInput())
 
@@ -256,7 +256,7 @@ class TermsForm(PortalForm):
 
 
 class CredentialForm(PortalForm):
-    kind = RadioField("What is it?", widget=GovRadioInput(), choices=_choices(CREDENTIAL_KINDS),
+    kind = RadioField("What is it?", widget=Radios(), choices=_choices(CREDENTIAL_KINDS),
                       validators=[InputRequired("Choose what kind of policy or certificate this is")])
     title = StringField("Name of the policy or certificate", widget=GovTextInput(), validators=[
         InputRequired("Enter the name of the policy or certificate"),
