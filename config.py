@@ -69,6 +69,8 @@ class Config:
     PIPELINE_UPLOAD_DIR = os.environ.get("PIPELINE_UPLOAD_DIR", str(INSTANCE_DIR / "uploads" / "pipeline"))
     PIPELINE_MAX_UPLOAD_BYTES = _env_int("PIPELINE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
     OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-pthfnd")
+    # Accreditation evidence, likewise (see portal/accreditation/evidence.py).
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", str(INSTANCE_DIR / "evidence"))
 
     PER_PAGE = 20
     API_MAX_PER_PAGE = 100

@@ -1,11 +1,16 @@
 """Shared fixtures: one app per test session, clean tables per test, factories, sign-in helper."""
+import atexit
 import os
 import re
+import shutil
 import tempfile
 
-# A file, not ":memory:", so apps built with other settings in a test share the same database.
-os.environ.setdefault("TEST_DATABASE_URL",
-                      f"sqlite:///{tempfile.mkdtemp(prefix='pathfinder-test-')}/test.db")
+# A file, not ":memory:", so apps built with other settings in a test share the same database;
+# removed when the run ends.
+if "TEST_DATABASE_URL" not in os.environ:
+    _FOLDER = tempfile.mkdtemp(prefix="pathfinder-test-")
+    atexit.register(shutil.rmtree, _FOLDER, True)
+    os.environ["TEST_DATABASE_URL"] = f"sqlite:///{_FOLDER}/test.db"
 
 import pytest
 from flask.globals import _cv_app
