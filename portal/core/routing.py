@@ -1,18 +1,18 @@
 """Numbers read from URLs: ids in paths and in query strings, and page numbers.
 
-A database id fits a signed 64-bit integer; a larger number in a URL can name nothing, and
-SQLite raises OverflowError when asked for it. Every `<int:…>` route takes ids through
-`IdConverter`, so such a URL is a 404 before any view runs.
+Id columns are 32-bit integers on PostgreSQL ("integer out of range" past 2**31 - 1) and SQLite
+cannot even be asked for a number past 2**63 - 1: a larger number in a URL names nothing. Every
+`<int:…>` route takes ids through `IdConverter`, so such a URL is a 404 before any view runs.
 """
 from flask import request
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` limited to what a database id can be: 0 to 2**63 - 1."""
+    """`<int:…>` limited to what a database id can be: 0 to 2**31 - 1."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min,
