@@ -1,24 +1,38 @@
 """GET /api/v1/suppliers: the register of accredited providers as JSON, in the OpenAPI document."""
-from flask import current_app, jsonify, request
+from flask import jsonify, request
+from sqlalchemy import select
 
 from portal.accreditation import register
+from portal.accreditation.models import Scheme
+from portal.accreditation.schemes import SLUG_RE
 from portal.api import bp
-from portal.api.openapi import json_content, nullable, paths, ref, schemas
-from portal.api.views import MAX_PAGE, _positive_int
+from portal.api.openapi import (
+    ReferenceCodes, area_query, cpv_query, json_content, list_envelope, nullable, page_parameters,
+    paths, query, ref, register_codes, schemas, text_query,
+)
+from portal.api.params import query_param
+from portal.extensions import db
 
 
 @bp.get("/suppliers")
 def suppliers():
-    query = register.parse_register_query(request.args)
-    page = _positive_int("page", 1, MAX_PAGE)
-    per_page = _positive_int("per_page", current_app.config["PER_PAGE"],
-                             current_app.config["API_MAX_PER_PAGE"])
-    return jsonify(register.suppliers_page(query, page, per_page))
+    filters = register.parse_register_query(request.args)
+    return jsonify(register.suppliers_page(filters, query_param("page"), query_param("per_page")))
 
 
-def _query(name, description, schema):
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema}
+def _scheme_slugs():
+    return list(db.session.scalars(select(Scheme.slug).order_by(Scheme.slug)))
+
+
+def _scheme_exists(slug):
+    return db.session.scalar(select(Scheme.id).where(Scheme.slug == slug)) is not None
+
+
+# A handful of schemes: the document lists them.
+register_codes("SchemeSlug", ReferenceCodes(
+    schema={"type": "string", "pattern": SLUG_RE.pattern, "example": "kite-mark",
+            "description": "Slug of an accreditation scheme"},
+    noun="scheme", exists=_scheme_exists, values=_scheme_slugs))
 
 
 @paths
@@ -28,21 +42,15 @@ def _supplier_paths():
         "operationId": "listSuppliers",
         "summary": "Accredited providers: organisations with a current accreditation",
         "parameters": [
-            _query("q", "Free text, matched against names and descriptions",
-                   {"type": "string", "maxLength": 200}),
-            _query("scheme", "Slug of an accreditation scheme", {"type": "string",
-                                                                 "example": "kite-mark"}),
-            _query("tier", "Readiness tier; matches providers accredited at this tier or above",
-                   {"type": "integer", "minimum": 1, "maximum": 3}),
-            _query("area", "GSS code of an authority, county, region or nation; matches "
-                   "providers serving any authority inside it",
-                   {"type": "string", "example": "E12000007"}),
-            _query("cpv", "CPV code; matches the code and every code below it",
-                   {"type": "string", "pattern": "^[0-9]{8}$", "example": "85300000"}),
-            _query("sort", "Order of results", {"type": "string", "enum": list(register.SORTS)}),
-            _query("page", "Page number, from 1", {"type": "integer", "minimum": 1, "default": 1}),
-            _query("per_page", "Results per page",
-                   {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
+            text_query("Free text, matched against names and descriptions"),
+            query("scheme", "Slug of an accreditation scheme", ref("SchemeSlug")),
+            query("tier", "Readiness tier; matches providers accredited at this tier or above",
+                  {"type": "integer", "minimum": 1, "maximum": 3}),
+            area_query("GSS code of an authority, county, region or nation; matches "
+                       "providers serving any authority inside it"),
+            cpv_query("CPV code; matches the code and every code below it"),
+            query("sort", "Order of results", {"type": "string", "enum": list(register.SORTS)}),
+            *page_parameters(),
         ],
         "responses": {
             "200": {"description": "One page of accredited providers",
@@ -77,10 +85,5 @@ def _supplier_schemas():
                                                              "description": string})},
             "links": _object({"organisation": {"type": "string", "format": "uri"},
                               "profile": {"type": "string", "format": "uri"}})}),
-        "SupplierList": _object({
-            "items": {"type": "array", "items": ref("Supplier")},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-            "total": {"type": "integer", "minimum": 0},
-            "pages": {"type": "integer", "minimum": 0}}),
+        "SupplierList": list_envelope(ref("Supplier")),
     }

@@ -53,12 +53,18 @@ def current_principal():
     return principal
 
 
+def require_principal():
+    """The caller; without a sign-in or a token, Unauthorised."""
+    principal = current_principal()
+    if principal is None:
+        raise Unauthorised("Sign in, or send an organisation API token as "
+                           "'Authorization: Bearer …'")
+    return principal
+
+
 def api_auth_required(view):
     """Require a signed-in person or a valid token; the view gets the principal as `principal`."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        principal = current_principal()
-        if principal is None:
-            raise Unauthorised("Sign in, or send an organisation API token as 'Authorization: Bearer …'")
-        return view(*args, principal=principal, **kwargs)
+        return view(*args, principal=require_principal(), **kwargs)
     return csrf.exempt(wrapper)

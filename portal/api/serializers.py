@@ -1,13 +1,10 @@
 """Public representations of organisations. Nothing personal: no user accounts, no user emails."""
 from flask import url_for
 
+from portal.api.formats import day, utc_moment
 from portal.organisations import services as organisation_services
 
 PAST_WORK_LIMIT = 50
-
-
-def _iso(value):
-    return value.isoformat() if value else None
 
 
 def _cpv(code):
@@ -19,14 +16,14 @@ def _credential(credential):
     return {
         "kind": credential.kind, "kind_label": credential.kind_label, "title": credential.title,
         "reference": credential.reference, "cover_amount": credential.cover_amount,
-        "expires_on": _iso(credential.expires_on), "expired": credential.is_expired,
+        "expires_on": day(credential.expires_on), "expired": credential.is_expired,
     }
 
 
 def _past_work(work):
     return {
         "title": work.title, "description": work.description, "funder_name": work.funder_name,
-        "amount": work.amount, "awarded_on": _iso(work.awarded_on), "kind": work.kind,
+        "amount": work.amount, "awarded_on": day(work.awarded_on), "kind": work.kind,
         "source": work.source,
     }
 
@@ -69,7 +66,7 @@ def _detail(org):
         "contact": {"role": org.contact_role, "email": org.contact_email},
         "past_work_total": len(org.past_work),
         "past_work": [_past_work(w) for w in org.past_work[:PAST_WORK_LIMIT]],
-        "updated_at": _iso(org.updated_at),
+        "updated_at": utc_moment(org.updated_at),
     }
 
 

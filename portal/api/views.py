@@ -1,34 +1,25 @@
-"""Public read-only JSON API. Errors are JSON too (see portal/errors.py)."""
-from flask import current_app, jsonify, request
+"""Public read-only JSON API. Errors are JSON too (see portal/errors.py).
 
-from portal.api import bp, openapi
+Every request is first checked against the OpenAPI document (portal/api/params.py), so a view
+reads its parameters already typed and within range.
+"""
+from flask import jsonify, request
+
+from portal.api import bp, openapi, params
 from portal.api.auth import api_auth_required
+from portal.api.params import query_param
 from portal.api.serializers import serialize_organisation, serialize_page
-from portal.core.exceptions import DomainError
 from portal.organisations import services as organisation_services
 
-MAX_PAGE = 100_000
-
-
-def _positive_int(name, default, maximum=None):
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
-        raise DomainError(f"{name} must be a whole number, 1 or more", field=name)
-    value = int(raw)
-    if maximum is not None and value > maximum:
-        raise DomainError(f"{name} must be {maximum} or less", field=name)
-    return value
+bp.before_request(params.check_request)
 
 
 @bp.get("/organisations")
 def organisations():
     query = organisation_services.parse_directory_query(request.args)
-    page = _positive_int("page", 1, MAX_PAGE)
-    per_page = _positive_int("per_page", current_app.config["PER_PAGE"],
-                             current_app.config["API_MAX_PER_PAGE"])
-    return jsonify(serialize_page(organisation_services.search_directory(query, page, per_page)))
+    results = organisation_services.search_directory(query, query_param("page"),
+                                                     query_param("per_page"))
+    return jsonify(serialize_page(results))
 
 
 @bp.get("/organisations/<int:org_id>")

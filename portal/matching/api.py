@@ -5,12 +5,17 @@ rules as the page (its buyer at any stage; suppliers and site admins once it is 
 supplier's recommendations are for that supplier's own organisation or a site admin. Anything
 else is a 404, as if it did not exist.
 """
-from flask import current_app, jsonify, request, url_for
+from flask import jsonify, url_for
 
 from portal.api import bp
 from portal.api.auth import api_auth_required
-from portal.api.openapi import json_content, nullable, paths, ref, schemas
-from portal.core.exceptions import DomainError, NotFound
+from portal.api.formats import uk_moment, utc_moment
+from portal.api.openapi import (
+    area_query, id_schema, json_content, nullable, page_parameters, path_id, paths, query, ref,
+    schemas,
+)
+from portal.api.params import query_param
+from portal.core.exceptions import NotFound
 from portal.extensions import db
 from portal.matching import services
 from portal.matching.ranking import SUPPLIER_TYPES
@@ -18,23 +23,6 @@ from portal.organisations.models import Organisation
 
 MAX_LIMIT = 100
 MAX_PAGE = 10_000
-BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-
-
-def _positive_int(name, default, maximum):
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise DomainError(f"{name} must be a whole number from 1 to {maximum}", field=name)
-    return int(raw)
-
-
-def _boolean(name):
-    raw = (request.args.get(name) or "false").strip().lower()
-    if raw not in BOOLEANS:
-        raise DomainError(f"{name} must be true or false", field=name)
-    return BOOLEANS[raw]
 
 
 def _principal_org(principal):
@@ -44,10 +32,8 @@ def _principal_org(principal):
 
 def _filters():
     return services.build_filters(
-        accredited_only=_boolean("accredited_only"),
-        tier=_positive_int("tier", None, 3),
-        area=(request.args.get("area") or "").strip().upper() or None,
-        org_type=(request.args.get("type") or "").strip() or None)
+        accredited_only=query_param("accredited_only"), tier=query_param("tier"),
+        area=query_param("area"), org_type=query_param("type"))
 
 
 def _strength(pair):
@@ -60,9 +46,9 @@ def opportunity_matches(opportunity_id, principal):
     viewer = _principal_org(principal)
     opportunity = services.get_matchable_opportunity(opportunity_id, viewer,
                                                      principal.is_site_admin)
-    lot = services.get_lot(opportunity, _positive_int("lot", None, 2**31 - 1))
-    limit = _positive_int("limit", 20, MAX_LIMIT)
-    rows = services.find_matches(opportunity, viewer, _filters(), lot=lot, limit=limit)
+    lot = services.get_lot(opportunity, query_param("lot"))
+    rows = services.find_matches(opportunity, viewer, _filters(), lot=lot,
+                                 limit=query_param("limit"))
     return jsonify({
         "opportunity": {"id": opportunity.id, "title": opportunity.title,
                         "status": opportunity.status,
@@ -98,9 +84,8 @@ def supplier_recommendations(organisation_id, principal):
     organisation = db.session.get(Organisation, organisation_id)
     if not services.is_supplier(organisation):
         raise NotFound("Organisation not found")
-    page = _positive_int("page", 1, MAX_PAGE)
-    per_page = _positive_int("per_page", current_app.config["PER_PAGE"], MAX_LIMIT)
-    result = services.recommendations(organisation, page, per_page)
+    result = services.recommendations(organisation, query_param("page"),
+                                      query_param("per_page"))
     return jsonify({
         "organisation": {"id": organisation.id, "name": organisation.name},
         "items": [_recommendation(item) for item in result.items],
@@ -115,7 +100,7 @@ def _recommendation(item):
         "opportunity": {
             "id": opportunity.id, "title": opportunity.title, "status": opportunity.status,
             "buyer": {"id": opportunity.organisation_id, "name": opportunity.organisation.name},
-            "closing": opportunity.closing_at.isoformat() if opportunity.closing_at else None,
+            "closing": uk_moment(opportunity.closing_at),
             "page": url_for("pipeline.show", opportunity_id=opportunity.id, _external=True),
         },
         "rank": item.row.rank,
@@ -123,21 +108,11 @@ def _recommendation(item):
         **_strength(item.strength),
         "reasons": item.reasons,
         "explanation": item.explanation,
-        "computed_at": item.row.computed_at.isoformat(),
+        "computed_at": utc_moment(item.row.computed_at),
     }
 
 
 # --- OpenAPI ------------------------------------------------------------------------------------
-
-def _query(name, description, schema):
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema}
-
-
-def _path_id(description):
-    return {"name": "id", "in": "path", "required": True, "description": description,
-            "schema": {"type": "integer", "minimum": 1}}
-
 
 def _secured(operation):
     return {**operation, "security": [{"bearerToken": []}, {"session": []}], "responses": {
@@ -157,22 +132,21 @@ def _matching_paths():
             "description": "For the entry's buyer at any stage; for VCSEs, prime contractors "
                            "and site admins once it is published.",
             "parameters": [
-                _path_id("The forward-plan entry"),
-                _query("lot", "Rank for one lot of the entry (its id)",
-                       {"type": "integer", "minimum": 1}),
-                _query("accredited_only", "Only suppliers with a current accreditation",
-                       {"type": "boolean", "default": False}),
-                _query("tier", "Only suppliers accredited at this tier or above",
-                       {"type": "integer", "minimum": 1, "maximum": 3}),
-                _query("area", "GSS code; only suppliers serving somewhere inside it",
-                       {"type": "string", "example": "E07000178"}),
-                _query("type", "Only this type of supplier",
-                       {"type": "string", "enum": list(SUPPLIER_TYPES)}),
-                _query("limit", "How many suppliers, best first",
-                       {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20}),
+                path_id("id", "The forward-plan entry"),
+                query("lot", "Rank for one lot of the entry (its id)", id_schema()),
+                query("accredited_only", "Only suppliers with a current accreditation",
+                      {"type": "boolean", "default": False}),
+                query("tier", "Only suppliers accredited at this tier or above",
+                      {"type": "integer", "minimum": 1, "maximum": 3}),
+                area_query("GSS code; only suppliers serving somewhere inside it"),
+                query("type", "Only this type of supplier",
+                      {"type": "string", "enum": list(SUPPLIER_TYPES)}),
+                query("limit", "How many suppliers, best first",
+                      {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20}),
             ],
             "responses": {"200": {"description": "Ranked suppliers",
-                                  "content": json_content(ref("MatchList"))}},
+                                  "content": json_content(ref("MatchList"))},
+                      "503": {"$ref": "#/components/responses/SearchRebuilding"}},
         })},
         "/api/v1/suppliers/{id}/recommendations": {"get": _secured({
             "tags": ["matching"],
@@ -182,11 +156,8 @@ def _matching_paths():
                            "Dismissed entries and entries the supplier has already registered "
                            "interest in are left out.",
             "parameters": [
-                _path_id("The supplier organisation"),
-                _query("page", "Page number, from 1",
-                       {"type": "integer", "minimum": 1, "default": 1}),
-                _query("per_page", "Results per page",
-                       {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20}),
+                path_id("id", "The supplier organisation"),
+                *page_parameters(MAX_LIMIT, max_page=MAX_PAGE),
             ],
             "responses": {"200": {"description": "One page of recommendations",
                                   "content": json_content(ref("RecommendationList"))}},

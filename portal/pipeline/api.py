@@ -1,32 +1,39 @@
-"""The forward plan in the public JSON API, its OCDS exports and their OpenAPI description."""
+"""The forward plan in the public JSON API, its OCDS exports and their OpenAPI description.
+
+The whole plan as OCDS comes in pages (`page`, `per_page`, with `links.next` and `links.prev` in
+the package, as OCDS suggests for APIs) and each page is cached until the plan changes.
+"""
 from flask import current_app, jsonify, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.api import bp as api_bp
-from portal.api.openapi import json_content, nullable, paths, ref, schemas
-from portal.core.exceptions import DomainError
+from portal.api.cache import app_cache
+from portal.api.formats import day, uk_moment, utc_moment
+from portal.api.openapi import (
+    area_query, cpv_query, id_schema, json_content, list_envelope, nullable, page_parameters,
+    path_id, paths, query, ref, schemas, text_query,
+)
+from portal.api.params import query_param
 from portal.extensions import db
+from portal.organisations.models import Organisation
 from portal.organisations.services import area_labels
 from portal.pipeline import ocds, queries, services
-from portal.pipeline.models import ROUTES, STATUSES
+from portal.pipeline.models import (
+    PUBLIC_STATUSES, ROUTES, STATUSES, Award, Lot, Opportunity, uk_now,
+)
 from portal.pipeline.queries import CLOSING_WITHIN, SORTS, VALUE_BANDS
 
-MAX_PAGE = 100_000
-MAX_OCDS_RELEASES = 5_000
-
-
-def _positive_int(name, default, maximum):
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
-        raise DomainError(f"{name} must be a whole number, 1 or more", field=name)
-    if int(raw) > maximum:
-        raise DomainError(f"{name} must be {maximum} or less", field=name)
-    return int(raw)
-
-
-def _iso(value):
-    return value.isoformat() if value else None
+OCDS_PER_PAGE = 100
+OCDS_MAX_PER_PAGE = 1000
+# Everything a release reads, loaded in a few queries for a whole page instead of ~10 per entry.
+OCDS_OPTIONS = (
+    selectinload(Opportunity.organisation), selectinload(Opportunity.main_cpv),
+    selectinload(Opportunity.additional_cpv), selectinload(Opportunity.areas),
+    selectinload(Opportunity.lots).selectinload(Lot.cpv_codes),
+    selectinload(Opportunity.documents), selectinload(Opportunity.questions),
+    selectinload(Opportunity.award).selectinload(Award.winners),
+)
 
 
 def serialize_opportunity(opportunity, detail=False):
@@ -47,17 +54,17 @@ def serialize_opportunity(opportunity, detail=False):
                   "whole_life_estimate": opportunity.whole_life_value},
         "procurement_route": opportunity.procurement_route,
         "dates": {
-            "market_engagement": _iso(opportunity.market_engagement_on),
-            "tender_publication": _iso(opportunity.tender_publish_on),
-            "question_deadline": _iso(opportunity.question_deadline),
-            "closing": _iso(opportunity.closing_at),
-            "contract_start": _iso(opportunity.contract_start_on),
+            "market_engagement": day(opportunity.market_engagement_on),
+            "tender_publication": day(opportunity.tender_publish_on),
+            "question_deadline": uk_moment(opportunity.question_deadline),
+            "closing": uk_moment(opportunity.closing_at),
+            "contract_start": day(opportunity.contract_start_on),
         },
         "suitable_vcse": opportunity.suitable_vcse,
         "suitable_sme": opportunity.suitable_sme,
         "consortium_welcome": opportunity.consortium_welcome,
         "subcontracting_expected": opportunity.subcontracting_expected,
-        "updated_at": _iso(opportunity.updated_at),
+        "updated_at": utc_moment(opportunity.updated_at),
         "links": {
             "self": url_for("api.opportunity", opportunity_id=opportunity.id, _external=True),
             "page": url_for("pipeline.show", opportunity_id=opportunity.id, _external=True),
@@ -96,14 +103,14 @@ def _detail(opportunity):
                   "cpv_codes": [c.code for c in lot.cpv_codes],
                   "areas": [a.code for a in lot.areas]} for lot in opportunity.lots],
         "questions": [{"question": q.published_question, "answer": q.answer,
-                       "answered_at": _iso(q.answered_at)}
+                       "answered_at": utc_moment(q.answered_at)}
                       for q in opportunity.published_questions()],
         "documents": [{"title": d.title, "size": d.size, "content_type": d.content_type,
                        "url": url_for("pipeline.document", opportunity_id=opportunity.id,
                                       document_id=d.id, _external=True)}
                       for d in opportunity.documents],
         "award": None if award is None else {
-            "awarded_on": _iso(award.awarded_on), "value": award.value,
+            "awarded_on": day(award.awarded_on), "value": award.value,
             "winners": [{"name": w.name, "organisation_id": w.organisation_id,
                          "is_vcse": w.is_vcse, "is_sme": w.is_sme} for w in award.winners]},
     }
@@ -112,10 +119,7 @@ def _detail(opportunity):
 @api_bp.get("/opportunities")
 def opportunities():
     query = queries.parse_plan_query(request.args)
-    page = _positive_int("page", 1, MAX_PAGE)
-    per_page = _positive_int("per_page", current_app.config["PER_PAGE"],
-                             current_app.config["API_MAX_PER_PAGE"])
-    results = queries.search_plan(query, page, per_page)
+    results = queries.search_plan(query, query_param("page"), query_param("per_page"))
     return jsonify({"items": [serialize_opportunity(o) for o in results.items],
                     "page": results.page, "per_page": results.per_page,
                     "total": results.total, "pages": results.pages})
@@ -135,63 +139,126 @@ def opportunity_ocds(opportunity_id):
 
 @api_bp.get("/ocds")
 def plan_ocds():
+    """One page of the plan as a release package, served from the cache while the plan is
+    unchanged (building a page reads every entry's lots, documents, answers and award)."""
     query = queries.parse_plan_query(request.args)
-    stmt = queries.filtered_statement(query).limit(MAX_OCDS_RELEASES)
-    found = db.session.scalars(stmt).all()
-    return jsonify(ocds.release_package(found, request.url))
+    cache, key = app_cache("plan_ocds"), _plan_cache_key(query)
+    body = cache.get(key)
+    if body is None:
+        body = jsonify(_plan_package(query)).get_data()
+        cache.put(key, body)
+    response = current_app.response_class(body, mimetype="application/json")
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _plan_version():
+    """What the plan's OCDS depends on: its public entries (every change to an entry, its lots,
+    documents, answers or award bumps the entry's updated_at; a count catches deletions) and
+    the names of their buyers."""
+    public = Opportunity.status.in_(PUBLIC_STATUSES)
+    latest, count = db.session.execute(
+        select(func.max(Opportunity.updated_at), func.count(Opportunity.id)).where(public)).one()
+    buyers = db.session.scalar(select(func.max(Organisation.updated_at)).where(
+        Organisation.id.in_(select(Opportunity.organisation_id).where(public))))
+    return latest, count, buyers
+
+
+def _plan_cache_key(query):
+    # The URL covers host, filters and page; "closing within" also moves with the clock.
+    clock = uk_now().strftime("%Y%m%d%H%M") if query.closing_within else None
+    return request.url, ocds.ocid_prefix(), _plan_version(), clock
+
+
+def _plan_package(query):
+    page, per_page = query_param("page"), query_param("per_page")
+    stmt = queries.filtered_statement(query).order_by(Opportunity.id).options(*OCDS_OPTIONS)
+    results = db.paginate(stmt, page=page, per_page=per_page, error_out=False,
+                          max_per_page=None)
+    package = ocds.release_package(results.items, request.url)
+    package["links"] = _page_links(query, results)
+    return package
+
+
+def _page_links(query, results):
+    """OCDS-style links to the neighbouring pages, carrying the same filters."""
+    args = {**{k: v for k, v in query.as_args().items() if k != "sort"},
+            "per_page": results.per_page}
+    links = {}
+    if results.has_next:
+        links["next"] = url_for("api.plan_ocds", page=results.page + 1, **args, _external=True)
+    if results.page > 1:
+        links["prev"] = url_for("api.plan_ocds", page=min(results.page - 1, results.pages or 1),
+                                **args, _external=True)
+    return links
 
 
 # --- OpenAPI ------------------------------------------------------------------------------------
 
-def _query(name, description, schema):
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema}
+def _flag(name, description):
+    return query(name, description, {"type": "string", "enum": ["1"]})
 
 
 def _filter_parameters():
     return [
-        _query("q", "Words that must all appear in the title or description",
-               {"type": "string", "maxLength": 200}),
-        _query("status", "Stage; without it, entries that are planned, in market engagement, "
-               "open or being evaluated", {"type": "string",
-                                           "enum": [s for s in STATUSES if s != "draft"]}),
-        _query("cpv", "CPV code; matches the code and every code below it",
-               {"type": "string", "pattern": "^[0-9]{8}$", "example": "85300000"}),
-        _query("area", "GSS code of an authority, county, region or nation",
-               {"type": "string", "example": "E12000003"}),
-        _query("value_band", "Estimated whole-life value", {"type": "string",
-                                                            "enum": list(VALUE_BANDS)}),
-        _query("buyer", "Id of the buying organisation", {"type": "integer", "minimum": 1}),
-        _query("route", "Procurement route", {"type": "string", "enum": list(ROUTES)}),
-        _query("vcse", "1 for entries suitable for VCSEs", {"type": "string", "enum": ["1"]}),
-        _query("consortium", "1 for entries welcoming consortium bids",
-               {"type": "string", "enum": ["1"]}),
-        _query("closing_within", "Open entries closing within this many days",
-               {"type": "string", "enum": [str(n) for n in CLOSING_WITHIN]}),
+        text_query("Words that must all appear in the title or description"),
+        query("status", "Stage; without it, entries that are planned, in market engagement, "
+              "open or being evaluated", {"type": "string", "enum": list(PUBLIC_STATUSES)}),
+        cpv_query("CPV code; matches the code and every code below it"),
+        area_query("GSS code of an authority, county, region or nation"),
+        query("value_band", "Estimated whole-life value",
+              {"type": "string", "enum": list(VALUE_BANDS)}),
+        query("buyer", "Id of the buying organisation", id_schema()),
+        query("route", "Procurement route", {"type": "string", "enum": list(ROUTES)}),
+        _flag("vcse", "1 for entries suitable for VCSEs"),
+        _flag("consortium", "1 for entries welcoming consortium bids"),
+        query("closing_within", "Open entries closing within this many days",
+              {"type": "string", "enum": [str(n) for n in CLOSING_WITHIN]}),
     ]
 
 
 def _id_parameter():
-    return [{"name": "opportunity_id", "in": "path", "required": True,
-             "schema": {"type": "integer", "minimum": 1}}]
+    return [path_id("opportunity_id", "The forward-plan entry")]
+
+
+def _ocds_response(description):
+    return {"description": description, "content": json_content({
+        "type": "object", "required": ["uri", "version", "publisher", "publishedDate",
+                                       "releases"],
+        "properties": {"releases": {"type": "array", "items": {"type": "object"}}},
+        "description": "An OCDS 1.1 release package: "
+                       "https://standard.open-contracting.org/1.1/en/schema/release_package/"})}
+
+
+def _plan_ocds_operation():
+    links = {"type": "object", "additionalProperties": False, "properties": {
+        "next": {"type": "string", "format": "uri"},
+        "prev": {"type": "string", "format": "uri"}}}
+    ok = _ocds_response("One page of the plan as a release package; `links.next` is the next "
+                        "page, missing on the last")
+    ok["content"]["application/json"]["schema"]["properties"]["links"] = links
+    ok["headers"] = {"ETag": {"description": "Send it back as If-None-Match to get a 304 while "
+                                             "the page is unchanged",
+                              "schema": {"type": "string"}}}
+    return {
+        "tags": ["forward plan"], "operationId": "getPlanOcds",
+        "summary": "The forward plan (with the same filters) as OCDS release packages, a page "
+                   "at a time, oldest entry first",
+        "parameters": _filter_parameters() + page_parameters(OCDS_MAX_PER_PAGE, OCDS_PER_PAGE),
+        "responses": {"200": ok,
+                      "304": {"description": "Not modified since the ETag in If-None-Match"},
+                      "400": {"$ref": "#/components/responses/BadRequest"}}}
 
 
 @paths
 def _pipeline_paths():
-    page_parameters = [
-        _query("sort", "Order of results", {"type": "string", "enum": list(SORTS)}),
-        _query("page", "Page number, from 1", {"type": "integer", "minimum": 1, "default": 1}),
-        _query("per_page", "Results per page",
-               {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
-    ]
-    ocds_response = {"description": "An OCDS 1.1 release package",
-                     "content": json_content({"type": "object", "description":
-                                              "See https://standard.open-contracting.org/1.1/"})}
+    list_parameters = [query("sort", "Order of results", {"type": "string", "enum": list(SORTS)}),
+                       *page_parameters()]
     return {
         "/api/v1/opportunities": {"get": {
             "tags": ["forward plan"], "operationId": "listOpportunities",
             "summary": "List and filter published forward-plan entries",
-            "parameters": _filter_parameters() + page_parameters,
+            "parameters": _filter_parameters() + list_parameters,
             "responses": {"200": {"description": "One page of entries",
                                   "content": json_content(ref("OpportunityList"))},
                           "400": {"$ref": "#/components/responses/BadRequest"}}}},
@@ -206,14 +273,9 @@ def _pipeline_paths():
             "tags": ["forward plan"], "operationId": "getOpportunityOcds",
             "summary": "One entry as an OCDS 1.1 release package",
             "parameters": _id_parameter(),
-            "responses": {"200": ocds_response,
+            "responses": {"200": _ocds_response("The entry as a release package"),
                           "404": {"$ref": "#/components/responses/NotFound"}}}},
-        "/api/v1/ocds": {"get": {
-            "tags": ["forward plan"], "operationId": "getPlanOcds",
-            "summary": "The forward plan (with the same filters) as one OCDS release package",
-            "parameters": _filter_parameters(),
-            "responses": {"200": ocds_response,
-                          "400": {"$ref": "#/components/responses/BadRequest"}}}},
+        "/api/v1/ocds": {"get": _plan_ocds_operation()},
     }
 
 
@@ -234,9 +296,16 @@ def _b():
     return {"type": "boolean"}
 
 
+def _date():
+    return {"type": "string", "format": "date"}
+
+
+def _moment():
+    return {"type": "string", "format": "date-time"}
+
+
 def _summary_schema():
-    date = nullable({"type": "string", "format": "date"})
-    moment = nullable({"type": "string", "format": "date-time"})
+    date, moment = nullable(_date()), nullable(_moment())
     return {
         "id": _i(), "ocid": _s(), "reference": _s(), "title": _s(),
         "status": {"type": "string", "enum": list(STATUSES)}, "status_label": _s(),
@@ -252,7 +321,7 @@ def _summary_schema():
                           "question_deadline": moment, "closing": moment,
                           "contract_start": date}),
         "suitable_vcse": _b(), "suitable_sme": _b(), "consortium_welcome": _b(),
-        "subcontracting_expected": _b(), "updated_at": nullable(_s()),
+        "subcontracting_expected": _b(), "updated_at": _moment(),
         "links": _object({"self": _s(), "page": _s(), "ocds": _s()}),
     }
 
@@ -274,11 +343,11 @@ def _detail_schema():
             "value_max": n_i, "cpv_codes": {"type": "array", "items": _s()},
             "areas": {"type": "array", "items": _s()}})},
         "questions": {"type": "array", "items": _object(
-            {"question": _s(), "answer": _s(), "answered_at": n_s})},
+            {"question": _s(), "answer": _s(), "answered_at": nullable(_moment())})},
         "documents": {"type": "array", "items": _object(
             {"title": _s(), "size": _i(), "content_type": _s(), "url": _s()})},
         "award": {"oneOf": [{"type": "null"}, _object({
-            "awarded_on": _s(), "value": n_i,
+            "awarded_on": _date(), "value": n_i,
             "winners": {"type": "array", "items": _object({
                 "name": _s(), "organisation_id": n_i, "is_vcse": _b(), "is_sme": _b()})}})]},
     }
@@ -291,10 +360,5 @@ def _pipeline_schemas():
         "PipelineCpv": _object({"code": _s(), "description": _s()}),
         "OpportunitySummary": _object(summary),
         "Opportunity": _object({**summary, **_detail_schema()}),
-        "OpportunityList": _object({
-            "items": {"type": "array", "items": ref("OpportunitySummary")},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-            "total": {"type": "integer", "minimum": 0},
-            "pages": {"type": "integer", "minimum": 0}}),
+        "OpportunityList": list_envelope(ref("OpportunitySummary")),
     }

@@ -1,6 +1,7 @@
 """The public JSON API, checked against its own OpenAPI document."""
 import json
-from datetime import date
+import re
+from datetime import date, datetime
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -8,6 +9,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from portal.accounts.models import User
+from portal.api.formats import day, uk_moment, utc_moment
+from portal.api.params import SUPPORTED_KEYWORDS
 from portal.organisations import services
 from portal.organisations.models import PastWork
 
@@ -130,13 +133,26 @@ def test_missing_and_suspended_are_json_404(client, orgs, conforms):
 
 
 @pytest.mark.parametrize("query", [
-    "type=pirate", "area=XYZ", "cpv=1234", "cpv=99999999", "income_band=huge", "sort=random",
+    "type=pirate", "area=XYZ", "cpv=1234", "income_band=huge", "sort=random",
     "page=0", "page=abc", "page=-1", "per_page=101", "per_page=0", "page=99999999999999999999",
+    "cpv=", "sort=", "type=", "area=", "page=", "page=1&page=2", "q=" + "x" * 201,
 ])
-def test_bad_parameters_are_json_400(client, orgs, conforms, query):
+def test_bad_parameters_are_json_400_naming_the_parameter(client, orgs, conforms, query):
     body = get_json(client, f"/api/v1/organisations?{query}", status=400)
     conforms(body, "Error")
-    assert body["status"] == 400 and body["error"] and body["message"]
+    assert body["status"] == 400 and body["error"]
+    assert body["message"].startswith(query.split("=")[0] + " "), body["message"]
+
+
+@pytest.mark.parametrize("query", ["cpv=99999999", "area=E06999999"])
+def test_codes_that_do_not_exist_are_json_404(client, orgs, conforms, query):
+    body = get_json(client, f"/api/v1/organisations?{query}", status=404)
+    conforms(body, "Error")
+    assert body["message"].startswith(query.split("=")[0] + ": there is no")
+
+
+def test_unknown_parameters_are_ignored(client, orgs):
+    assert len(get_json(client, "/api/v1/organisations?utm_source=x&_=123")["items"]) == 3
 
 
 def test_openapi_document_describes_the_api(openapi):
@@ -172,3 +188,44 @@ def test_every_reference_in_the_document_resolves(openapi):
 def test_health_check_matches_its_description(client, conforms):
     body = get_json(client, "/healthz")
     conforms(body, "Health")
+
+
+def test_a_wrong_method_is_405_with_allow_and_json(client):
+    response = client.open("/api/v1/organisations", method="TRACE")
+    assert response.status_code == 405 and response.mimetype == "application/json"
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_every_api_route_is_described_and_checked_by_the_document(app, openapi):
+    """params.py checks requests against the document, so every route must be in it, with
+    parameter schemas it knows how to check."""
+    documented = {re.sub(r"\{[^}]+\}", "{}", path) for path in openapi["paths"]}
+    routes = {re.sub(r"<[^>]+>", "{}", rule.rule) for rule in app.url_map.iter_rules()
+              if rule.endpoint.startswith("api.")}
+    assert routes <= documented, routes - documented
+    schemas = openapi["components"]["schemas"]
+    for item in openapi["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter["schema"]
+                schema = schemas[schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema else schema
+                assert set(schema) <= SUPPORTED_KEYWORDS, (parameter["name"], set(schema))
+
+
+@pytest.mark.parametrize("org_id", [0, 2**31, 2**63 - 1, 2**64 + 5])
+def test_ids_no_row_can_have_are_json_404(client, org_id):
+    body = get_json(client, f"/api/v1/organisations/{org_id}", status=404)
+    assert body["status"] == 404
+
+
+def test_times_carry_their_offset():
+    assert utc_moment(datetime(2027, 7, 1, 9, 30, 15, 12345)) == "2027-07-01T09:30:15Z"
+    assert uk_moment(datetime(2027, 7, 1, 12)) == "2027-07-01T12:00:00+01:00"
+    assert uk_moment(datetime(2027, 1, 1, 12)) == "2027-01-01T12:00:00+00:00"
+    assert day(datetime(2027, 1, 1, 12)) == "2027-01-01" and utc_moment(None) is None
+
+
+def test_the_profile_says_when_it_changed_in_utc(client, orgs):
+    body = get_json(client, f"/api/v1/organisations/{orgs['tyneside'].id}")
+    assert body["updated_at"].endswith("Z")
+    assert datetime.fromisoformat(body["updated_at"]).tzinfo is not None

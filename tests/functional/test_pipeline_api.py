@@ -10,9 +10,10 @@ import pytest
 from jsonschema import Draft4Validator, Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4, DRAFT202012
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from config import BASE_DIR
+from portal.organisations.models import Organisation
 from portal.pipeline import ocds, services
 from portal.pipeline.models import Opportunity, uk_now
 
@@ -97,7 +98,8 @@ def _build_plan(make_org, make_user, db):
                                                     "value_basis": "whole_life"}, officer)
     services.change_status(planned, "planned", officer)
     draft = services.create_opportunity(council, {"title": "Secret"}, officer)
-    return {"awarded": rich, "planned": planned, "draft": draft, "council": council}
+    return {"awarded": rich, "planned": planned, "draft": draft, "council": council,
+            "officer": officer}
 
 
 def test_each_entry_exports_as_a_valid_ocds_release_package(client, plan, ocds_validator):
@@ -122,12 +124,96 @@ def test_each_entry_exports_as_a_valid_ocds_release_package(client, plan, ocds_v
     assert client.get(f"/api/v1/opportunities/{plan['draft'].id}/ocds").status_code == 404
 
 
-def test_the_whole_plan_exports_as_one_valid_package(client, plan, ocds_validator):
+def test_the_whole_plan_exports_as_valid_packages(client, plan, ocds_validator):
     for query in ("", "?status=awarded", "?vcse=1"):
         package = client.get("/api/v1/ocds" + query).get_json()
         assert package["releases"], query
         assert_valid_ocds(ocds_validator, package)
+        assert package["links"] == {}  # one page holds it all
     assert client.get("/api/v1/ocds?status=nonsense").status_code == 400
+
+
+def _more_entries(plan, count):
+    for number in range(count):
+        entry = services.create_opportunity(plan["council"], {
+            "title": f"Extra {number}", "description": "Befriending", "suitable_vcse": True,
+            "main_cpv_code": "85312000", "areas": "Leeds", "value_min": 10_000},
+            plan["officer"])
+        services.change_status(entry, "planned", plan["officer"])
+
+
+def _follow(client, url):
+    """Every page from `url` on, following links.next."""
+    pages = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        pages.append(response.get_json())
+        url = pages[-1]["links"].get("next")
+    return pages
+
+
+def test_the_plan_comes_in_pages_that_join_to_the_whole(client, plan, db, ocds_validator):
+    _more_entries(plan, 4)
+    whole = client.get("/api/v1/ocds?per_page=1000").get_json()["releases"]
+    assert len(whole) == 5  # the planned entry and the four extra ones; not the draft
+    pages = _follow(client, "/api/v1/ocds?vcse=1&per_page=2")
+    assert [len(page["releases"]) for page in pages] == [2, 2, 1]
+    assert [r["ocid"] for page in pages for r in page["releases"]] == [r["ocid"] for r in whole]
+    assert "vcse=1" in pages[0]["links"]["next"] and "page=2" in pages[0]["links"]["next"]
+    assert "prev" not in pages[0]["links"] and "page=2" in pages[2]["links"]["prev"]
+    for page in pages:
+        assert_valid_ocds(ocds_validator, page)
+    beyond = client.get("/api/v1/ocds?per_page=2&page=9").get_json()
+    assert beyond["releases"] == [] and "page=3" in beyond["links"]["prev"]
+
+
+class _Statements:
+    """Counts the SQL statements run while it is open."""
+
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+
+    def _count(self, *args):
+        self.count += 1
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def test_a_page_is_cached_until_the_plan_changes(client, plan, db):
+    first = client.get("/api/v1/ocds")
+    with _Statements(db.engine) as statements:
+        again = client.get("/api/v1/ocds")
+    assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
+    assert statements.count <= 3  # the plan's version only; nothing is serialised again
+    planned = db.session.get(Opportunity, plan["planned"].id)
+    services.update_opportunity(planned, {"title": "Day care and respite"}, plan["officer"])
+    db.session.commit()
+    changed = client.get("/api/v1/ocds").get_json()
+    assert changed["releases"][0]["tender"]["title"] == "Day care and respite"
+    assert client.get("/api/v1/ocds").headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_renamed_buyer_or_a_new_entry_changes_the_cached_page(client, plan, db):
+    before = client.get("/api/v1/ocds").get_json()
+    council = db.session.get(Organisation, plan["council"].id)
+    council.name = "Leeds City Council (Adults and Health)"
+    db.session.commit()
+    renamed = client.get("/api/v1/ocds").get_json()
+    assert renamed["releases"][0]["buyer"]["name"] == council.name
+    _more_entries(plan, 1)
+    assert len(client.get("/api/v1/ocds").get_json()["releases"]) == len(before["releases"]) + 1
+
+
+def test_an_unchanged_page_is_not_sent_again(client, plan):
+    etag = client.get("/api/v1/ocds").headers["ETag"]
+    response = client.get("/api/v1/ocds", headers={"If-None-Match": etag})
+    assert response.status_code == 304 and response.get_data() == b""
 
 
 def _import_seed(name, **kwargs):
@@ -192,16 +278,34 @@ def test_the_list_filters_paginates_and_matches_its_schema(client, plan, conform
     assert page["page"] == 2 and page["items"] == []
 
 
-@pytest.mark.parametrize("query,field", [
-    ("status=draft", "stage"), ("per_page=500", "per_page"), ("page=0", "page"),
-    ("cpv=123", "CPV"), ("area=XYZ", "area"), ("closing_within=3", "days"),
-    ("vcse=maybe", "vcse"), ("buyer=abc", "buyer"), ("q=" + "x" * 201, "200"),
+BAD_FILTERS = [
+    ("status=draft", "status"), ("per_page=5000", "per_page"), ("page=0", "page"),
+    ("cpv=123", "cpv"), ("cpv=", "cpv"), ("area=XYZ", "area"), ("area=", "area"),
+    ("closing_within=3", "closing_within"),
+    ("closing_within=", "closing_within"), ("vcse=maybe", "vcse"), ("vcse=true", "vcse"),
+    ("consortium=", "consortium"), ("buyer=abc", "buyer"), ("buyer=0", "buyer"),
+    ("buyer=18446744073709551621", "buyer"), ("buyer=" + "9" * 5000, "buyer"),
+    ("q=" + "x" * 201, "q"), ("page=1&page=2", "page"), ("page=", "page"),
+]
+
+
+@pytest.mark.parametrize("path,query,field", [
+    *[("/api/v1/opportunities", query, field) for query, field in BAD_FILTERS],
+    *[("/api/v1/ocds", query, field) for query, field in BAD_FILTERS],
+    ("/api/v1/opportunities", "sort=", "sort"), ("/api/v1/opportunities", "sort=x", "sort"),
 ])
-def test_bad_parameters_are_json_errors(client, query, field):
-    response = client.get("/api/v1/opportunities?" + query)
+def test_bad_parameters_are_json_errors_naming_the_parameter(client, path, query, field):
+    response = client.get(f"{path}?{query}")
     assert response.status_code == 400 and response.mimetype == "application/json"
     body = response.get_json()
-    assert body["status"] == 400 and field.lower() in body["message"].lower()
+    assert body["status"] == 400 and field.lower() in body["message"].lower(), body
+
+
+@pytest.mark.parametrize("path", ["/api/v1/opportunities", "/api/v1/ocds"])
+@pytest.mark.parametrize("query,field", [("cpv=99999999", "cpv"), ("area=E12999999", "area")])
+def test_well_formed_codes_that_do_not_exist_are_404(client, path, query, field):
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 404 and response.get_json()["message"].startswith(field)
 
 
 def test_one_entry_in_detail(client, plan, conforms):
