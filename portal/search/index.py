@@ -459,8 +459,15 @@ def _after_soft_rollback(session, previous_transaction):
         session.info.pop(_PENDING_KEY, None)
 
 
+def rebuilding():
+    """Whether an index is being rebuilt here (searches then answer from the database)."""
+    indexes = [current_app.extensions.get(name) for name in ("search_index", "opportunity_index")]
+    return any(index is not None and index.damaged for index in indexes)
+
+
 def init_app(app):
     app.extensions["search_index"] = SearchIndex(app.config["SEARCH_INDEX_DIR"])
+    app.jinja_env.globals["search_rebuilding"] = rebuilding
     if not getattr(init_app, "_listening", False):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "after_commit", _after_commit)

@@ -185,28 +185,34 @@ def _words(text):
     return [w for w in "".join(c if c.isalnum() else " " for c in str(text or "")).split()][:8]
 
 
+def _by_words_found(key, columns, words, conditions, tiebreak, limit):
+    """`key` of the rows where `columns` hold at least one of `words` (anywhere, any case),
+    those holding the most words first: the database's stand-in for a ranked search."""
+    found = [db.case((db.or_(*[column.ilike(f"%{w}%") for column in columns]), 1), else_=0)
+             for w in words]
+    score = sum(found[1:], found[0])
+    query = select(key).where(score > 0, *conditions).order_by(score.desc(), tiebreak)
+    return list(db.session.scalars(query.limit(limit)))
+
+
 def _organisations_from_database(text, limit=500):
-    """Active organisations whose name or description holds every word, by name."""
+    """Active organisations whose name or description holds the words, most words first."""
     words = _words(text)
     if not words:
         return []
-    query = select(Organisation.id).where(Organisation.status == "active", *[
-        db.or_(Organisation.name.ilike(f"%{w}%"), Organisation.description.ilike(f"%{w}%"))
-        for w in words]).order_by(Organisation.name).limit(limit)
-    return list(db.session.scalars(query))
+    return _by_words_found(Organisation.id, [Organisation.name, Organisation.description],
+                           words, [Organisation.status == "active"], Organisation.name, limit)
 
 
 def _opportunities_from_database(text, limit=1000):
-    """Entries whose title or description holds every word, newest first."""
+    """Entries whose title or description holds the words, most words first."""
     from portal.pipeline.models import Opportunity
 
     words = _words(text)
     if not words:
         return []
-    query = select(Opportunity.id).where(*[
-        db.or_(Opportunity.title.ilike(f"%{w}%"), Opportunity.description.ilike(f"%{w}%"))
-        for w in words]).order_by(Opportunity.id.desc()).limit(limit)
-    return list(db.session.scalars(query))
+    return _by_words_found(Opportunity.id, [Opportunity.title, Opportunity.description], words,
+                           [], Opportunity.id.desc(), limit)
 
 
 def health():
