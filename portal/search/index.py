@@ -122,7 +122,7 @@ class SearchIndex(Repairable):
 
     def write(self, upserts, deletes):
         ix = self.open()
-        self.refuse_writes_while_damaged([int(d["id"]) for d in upserts] + list(deletes))
+        self.remember_writes_while_damaged([int(d["id"]) for d in upserts] + list(deletes))
         write_documents(ix, upserts, deletes, codec=codec())
 
     def rebuild(self, documents, progress=None):
@@ -427,11 +427,11 @@ def apply(app, ids):
             reader.close()
         found = {int(doc["id"]) for doc in upserts}
         get_index(app).write(upserts, ids - found)
-    except SearchUnavailable:
-        pass  # kept to be written once the index is rebuilt
-    except Exception:
+    except Exception as error:  # kept, and written again once the index is rebuilt
         get_index(app).failed_writes |= set(ids)
-        app.logger.exception("Search index update failed; it is written again after a rebuild")
+        if not isinstance(error, SearchUnavailable):
+            app.logger.exception("Search index update failed; it is written again after a "
+                                 "rebuild")
 
 
 def load_organisations(session, ids=None):

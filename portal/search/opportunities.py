@@ -139,7 +139,7 @@ class OpportunityIndex(Repairable):
 
     def write(self, upserts, deletes):
         ix = self.open()
-        self.refuse_writes_while_damaged([int(d["id"]) for d in upserts] + list(deletes))
+        self.remember_writes_while_damaged([int(d["id"]) for d in upserts] + list(deletes))
         write_documents(ix, upserts, deletes)
 
     def rebuild(self, documents, progress=None):
@@ -241,12 +241,11 @@ def apply(app, ids):
             reader.close()
         found = {int(d["id"]) for d in upserts}
         get_opportunity_index(app).write(upserts, set(ids) - found)
-    except SearchUnavailable:
-        pass
-    except Exception:
+    except Exception as error:  # kept, and written again once the index is rebuilt
         get_opportunity_index(app).failed_writes |= set(ids)
-        app.logger.exception("Forward-plan index update failed; it is written again after a "
-                             "rebuild")
+        if not isinstance(error, SearchUnavailable):
+            app.logger.exception("Forward-plan index update failed; it is written again after "
+                                 "a rebuild")
 
 
 def _after_soft_rollback(session, previous_transaction):

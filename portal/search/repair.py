@@ -191,8 +191,8 @@ class Repairable:
             self.forget()
         return not self.damaged
 
-    def refuse_writes_while_damaged(self, ids):
-        """Writes to a damaged index are kept to be made once it is rebuilt."""
+    def remember_writes_while_damaged(self, ids):
+        """A write to a damaged index is made, and also kept to be made again once the index is
+        rebuilt: a rebuild may have read the database before this change was committed."""
         if self.damaged:
             self.failed_writes = getattr(self, "failed_writes", set()) | set(ids)
-            raise SearchUnavailable("the index is being rebuilt")
