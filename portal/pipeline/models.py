@@ -244,6 +244,16 @@ class Opportunity(TimestampMixin, db.Model):
     def status_label(self):
         return STATUSES.get(self.status, self.status)
 
+    # What an entry must have before it is published, and keep afterwards.
+    PUBLICATION_NEEDS = (("description", "a description"), ("main_cpv_code", "a main category"),
+                         ("areas", "at least one area"))
+
+    @property
+    def missing_for_publication(self):
+        """(field, what it needs) for each thing publishing needs that the entry lacks."""
+        return [(field, need) for field, need in self.PUBLICATION_NEEDS
+                if not getattr(self, field)]
+
     @property
     def is_public(self):
         return self.status in PUBLIC_STATUSES

@@ -277,13 +277,8 @@ def _apply_all(opportunity, data):
     opportunity.check_consistency()
     if opportunity.status != "draft":
         # A published entry must keep what publishing required.
-        for field, value, message in (
-                ("description", opportunity.description, "A published entry needs a description"),
-                ("main_cpv_code", opportunity.main_cpv_code,
-                 "A published entry needs a main category"),
-                ("areas", opportunity.areas, "A published entry needs at least one area")):
-            if not value:
-                raise DomainError(message, field=field)
+        for field, need in opportunity.missing_for_publication:
+            raise DomainError(f"A published entry needs {need}", field=field)
 
 
 def _snapshot(opportunity):
