@@ -245,7 +245,7 @@ class Opportunity(TimestampMixin, db.Model):
         return STATUSES.get(self.status, self.status)
 
     # What an entry must have before it is published, and keep afterwards.
-    PUBLICATION_NEEDS = (("description", "a description"), ("main_cpv_code", "a main category"),
+    PUBLICATION_NEEDS = (("description", "a description"), ("main_cpv_code", "a main category (CPV code)"),
                          ("areas", "at least one area"))
 
     @property
@@ -296,10 +296,8 @@ class Opportunity(TimestampMixin, db.Model):
 
     def _check_ready_for(self, new_status, now, reason):
         if new_status == "planned":
-            self._require(self.description, "Add a description before publishing", "description")
-            self._require(self.main_cpv_code, "Add a main category (CPV code) before publishing",
-                          "main_cpv_code")
-            self._require(self.areas, "Add at least one area before publishing", "areas")
+            for field, need in self.missing_for_publication:
+                raise DomainError(f"Add {need} before publishing", field=field)
         elif new_status == "market_engagement":
             self._require(self.market_engagement_on and self.engagement_details,
                           "Give the date and details of the market engagement event",
@@ -461,6 +459,11 @@ class Opportunity(TimestampMixin, db.Model):
         if self.closing_at is None or self.status != "open":
             return None
         return (self.closing_at.date() - uk_now().date()).days
+
+    @property
+    def tenders_closed(self):
+        """Whether the closing time has passed (or none was set), so evaluation may start."""
+        return self.closing_at is None or self.closing_at <= uk_now()
 
     @property
     def questions_open(self):
