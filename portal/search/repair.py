@@ -96,8 +96,7 @@ def _repair_in_background(app, index, rebuild, reapply, lock):
 
 
 def _rebuild(index, rebuild, reapply):
-    mark = directory_mark(index.directory) if index.directory else None
-    if mark is not None and mark != index.broken_mark and index.reopen():
+    if _rebuilt_elsewhere(index):
         log.info("Search index at %s was rebuilt meanwhile", index.directory)
     else:
         log.warning("Rebuilding the search index at %s from the database",
@@ -130,13 +129,18 @@ def _repaired(index, reapply):
     if lock is None:
         return False
     try:
-        mark = directory_mark(index.directory)
-        if mark is None or mark == index.broken_mark or not index.reopen():
+        if not _rebuilt_elsewhere(index):
             return False
     finally:
         os.close(lock)
     _reapply_failed(index, reapply)
     return True
+
+
+def _rebuilt_elsewhere(index):
+    """Whether the index directory is not the one found damaged, and opens whole."""
+    mark = directory_mark(index.directory) if index.directory else None
+    return mark is not None and mark != index.broken_mark and index.reopen()
 
 
 def _reapply_failed(index, reapply):
