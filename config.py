@@ -34,6 +34,12 @@ class Config:
     SEARCH_REBUILD_PROCESSES = int(os.environ.get("SEARCH_REBUILD_PROCESSES",
                                                   min(os.cpu_count() or 1, 4)))
     SEARCH_PARALLEL_FROM = int(os.environ.get("SEARCH_PARALLEL_FROM", 5000))
+    # Speed-ups that rely on Whoosh's internals (portal/search/whoosh_internals.py): "all",
+    # "none" or the names of those to use. None is used on another Whoosh version.
+    SEARCH_WHOOSH_SPEEDUPS = os.environ.get("SEARCH_WHOOSH_SPEEDUPS", "all")
+    # Stored matches follow a change after the request that made it: "background" (a thread of
+    # the web worker) or "inline" (before the response, as commands always do).
+    MATCHING_REFRESH = os.environ.get("MATCHING_REFRESH", "background")
 
     # Sessions: secure cookies, idle and absolute timeouts, no remember-me cookie.
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
@@ -90,6 +96,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SEARCH_INDEX_DIR = ""  # tests pass a temporary directory
+    MATCHING_REFRESH = "inline"  # tests of the background refresher ask for it
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     SESSION_COOKIE_SECURE = False

@@ -16,10 +16,10 @@ def create_app(config=None):
     routing.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
-    from portal import errors, security, cli
+    from portal import errors, security
     errors.init_app(app)
     security.init_app(app)
-    cli.init_app(app)
+    _register_commands(app)
     return app
 
 
@@ -44,7 +44,6 @@ def _init_extensions(app):
     from portal.extensions import csrf, db, limiter, login_manager, migrate
     from portal import models  # noqa: F401  (registers every table on the metadata)
     from portal.core import mail
-    from portal.search import index as search_index
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=str(BASE_DIR / "migrations"))
@@ -52,8 +51,21 @@ def _init_extensions(app):
     limiter.init_app(app)
     login_manager.init_app(app)
     WTFormsHelpers(app)
-    search_index.init_app(app)
     mail.init_app(app)
+    _init_search_and_changes(app)
+
+
+def _init_search_and_changes(app):
+    """Register the searchable document types, then what each commit is handed to, in order:
+    the two indexes first, so the stored matches that follow read the new documents."""
+    from portal.core import changes
+    from portal.matching import following
+    from portal.matching.indexing import ORGANISATIONS
+    from portal.pipeline.indexing import ENTRIES
+    from portal.search import app as search
+
+    search.init_app(app, ranked_type=ORGANISATIONS, listing_type=ENTRIES)
+    changes.init_app(app, [*search.subscribers(app), following.subscriber()])
 
 
 BLUEPRINT_PACKAGES = ("main", "accounts", "organisations", "pipeline", "accreditation", "matching",
@@ -67,3 +79,19 @@ def _register_blueprints(app):
     for name in BLUEPRINT_PACKAGES:
         importlib.import_module(f"portal.{name}.views")
         app.register_blueprint(importlib.import_module(f"portal.{name}").bp)
+
+
+# Modules defining commands: each lists the groups it defines in `commands`. Modules that only
+# add to the shared `seed` and `bench` groups of portal/cli.py are listed too, so that importing
+# them adds their commands.
+COMMAND_MODULES = ("cli", "accreditation.cli", "alerts.cli", "matching.cli", "pipeline.cli",
+                   "bench.cli")
+
+
+def _register_commands(app):
+    """Add every command group of COMMAND_MODULES to `flask`."""
+    import importlib
+
+    for name in COMMAND_MODULES:
+        for group in importlib.import_module(f"portal.{name}").commands:
+            app.cli.add_command(group)

@@ -1,4 +1,8 @@
-"""Command-line tasks, grouped by area: `flask seed …`, `flask search …`, `flask users …`."""
+"""Command-line tasks for the whole portal, grouped by area: `flask seed …`, `flask search …`,
+`flask users …`, `flask mail …`, and the `flask bench …` group that domains add their
+measurements to. A domain's own commands live in its `cli` module; `create_app` adds the groups
+of every module in `portal.COMMAND_MODULES`."""
+import importlib
 import sys
 
 import click
@@ -8,12 +12,11 @@ from flask.cli import AppGroup
 seed_cli = AppGroup("seed", help="Load reference and demo data from seed/.")
 search_cli = AppGroup("search", help="Build and check the search index.")
 users_cli = AppGroup("users", help="Manage people who sign in.")
-bench_cli = AppGroup("bench", help="Measure speed and quality.")
 mail_cli = AppGroup("mail", help="Outgoing email.")
+commands = [seed_cli, search_cli, users_cli, mail_cli]
 
-# Each domain package may have a `cli` module adding commands to these groups (or its own group
-# in a module-level `commands` list), and a `demo` module with `load_demo(progress)`.
-DOMAIN_PACKAGES = ("pipeline", "accreditation", "matching", "search", "alerts")
+# Packages whose `demo` module (with `load_demo(progress)`) adds to `flask seed demo`, in order.
+DEMO_PACKAGES = ("pipeline", "accreditation", "matching")
 
 
 def progress_printer(label, total=None, every=500):
@@ -59,7 +62,8 @@ def seed_demo(if_empty):
         click.echo("Demo data already loaded.")
     else:
         click.echo(f"Loaded {result['organisations']} demo organisations.")
-        for _name, module in _domain_modules("demo"):
+        for package in DEMO_PACKAGES:
+            module = importlib.import_module(f"portal.{package}.demo")
             for label, count in (module.load_demo(progress=report) or {}).items():
                 click.echo(f"{label}: {count}")
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
@@ -111,21 +115,3 @@ def mail_flush(older_than):
     from portal.core.mail import flush
 
     click.echo(f"sent: {flush(older_than)}")
-
-
-def _domain_modules(kind):
-    import importlib
-    import importlib.util
-
-    for name in DOMAIN_PACKAGES:
-        module_name = f"portal.{name}.{kind}"
-        if importlib.util.find_spec(module_name) is not None:
-            yield name, importlib.import_module(module_name)
-
-
-def init_app(app):
-    for _name, module in _domain_modules("cli"):
-        for group in getattr(module, "commands", []):
-            app.cli.add_command(group)
-    for group in (seed_cli, search_cli, users_cli, bench_cli, mail_cli):
-        app.cli.add_command(group)

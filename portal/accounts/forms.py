@@ -65,10 +65,6 @@ class YourDetailsForm(PortalForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class ConfirmForm(PortalForm):
-    submit = SubmitField("Continue", widget=GovSubmitInput())
-
-
 class NewPasswordForm(PortalForm):
     email = StringField()  # carried for the "not your email" rule; never shown
     password = PasswordField("Create a password", widget=GovPasswordInput(),

@@ -199,6 +199,13 @@ def invite_colleague(inviter, email, role):
     return invitation
 
 
+def pending_invitations(org):
+    """Invitations to `org` that can still be accepted, newest first."""
+    invitations = db.session.scalars(select(Invitation).where(Invitation.organisation_id == org.id)
+                                     .order_by(Invitation.created_at.desc())).all()
+    return [invitation for invitation in invitations if invitation.is_open]
+
+
 def open_invitation(token):
     invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
     if invitation is None or not invitation.is_open:

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from portal.accounts import bp
 from portal.accounts import forms, services
 from portal.core.exceptions import DomainError
+from portal.core.forms import ConfirmForm
 from portal.extensions import limiter
 from portal.organisations.models import LEGAL_FORMS, ORG_TYPES
 
@@ -115,7 +116,7 @@ def register_check():
     missing = _missing_step(draft)
     if missing:
         return redirect(url_for(f"accounts.{missing}"))
-    form = forms.ConfirmForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         _save_draft(checked=True)
         return redirect(url_for("accounts.register_password"))
@@ -303,18 +304,9 @@ def team():
     if not current_user.organisation_id:
         abort(404)
     org = current_user.organisation
-    invitations = [i for i in _org_invitations(org) if i.is_open]
-    return render_template("accounts/team.html", org=org, invitations=invitations,
+    return render_template("accounts/team.html", org=org,
+                           invitations=services.pending_invitations(org),
                            title=f"Team: {org.name}")
-
-
-def _org_invitations(org):
-    from sqlalchemy import select
-
-    from portal.accounts.models import Invitation
-    from portal.extensions import db
-    return db.session.scalars(select(Invitation).where(Invitation.organisation_id == org.id)
-                              .order_by(Invitation.created_at.desc())).all()
 
 
 @bp.route("/team/invite", methods=["GET", "POST"])
@@ -355,8 +347,7 @@ def change_role(user_id):
 @login_required
 def remove_member(user_id):
     member = services.team_member(current_user, user_id)
-    form = forms.ConfirmForm()
-    form.submit.label.text = "Remove from organisation"
+    form = ConfirmForm(submit_label="Remove from organisation")
     if form.validate_on_submit():
         try:
             services.remove_member(current_user, user_id)

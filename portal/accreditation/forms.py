@@ -33,10 +33,6 @@ class OfferedChoices(SelectMultipleField):
             raise ValidationError(f"Choose {self.label.text.lower()} from the list")
 
 
-class ConfirmForm(PortalForm):
-    """A button-only form; it exists for CSRF protection."""
-
-
 # --- applying -------------------------------------------------------------------------------
 
 class SchemeChoiceForm(PortalForm):

@@ -15,8 +15,9 @@ from portal.accreditation.models import (
 )
 from portal.core.exceptions import DomainError
 from portal.extensions import db
-from portal.organisations import services as organisations
+from portal.organisations import directory
 from portal.organisations.models import Organisation, organisation_area, organisation_cpv
+from portal.organisations.services import area_labels
 from portal.reference import services as reference
 from portal.reference.models import Area, CpvCode
 from portal.search.services import search_organisation_ids, suggest_organisation_search
@@ -82,9 +83,9 @@ def _filtered(query, today, ranked=None):
     stmt = select(Organisation).where(Organisation.status == "active",
                                       Organisation.id.in_(_matching_records(query, today)))
     if query.area:
-        stmt = stmt.where(organisations.in_area_condition(query.area))
+        stmt = stmt.where(directory.in_area_condition(query.area))
     if query.cpv:
-        stmt = stmt.where(organisations.in_category_condition(query.cpv))
+        stmt = stmt.where(directory.in_category_condition(query.cpv))
     if query.q:
         stmt = stmt.where(Organisation.id.in_(_search_ids(query.q) if ranked is None else ranked))
     return stmt
@@ -146,7 +147,7 @@ class RegisterPage:
 
 def filter_options():
     schemes = db.session.scalars(select(Scheme).order_by(Scheme.name)).all()
-    return {"schemes": schemes, **organisations.directory_filter_options()}
+    return {"schemes": schemes, **directory.directory_filter_options()}
 
 
 def browse_register(args, page=1, per_page=20, today=None):
@@ -155,7 +156,7 @@ def browse_register(args, page=1, per_page=20, today=None):
     give, excerpts marking the searched-for words and a spelling suggestion when the search
     finds little."""
     today = today or date.today()
-    query, errors = organisations.parse_leniently(
+    query, errors = directory.parse_leniently(
         parse_register_query, [f.name for f in fields(RegisterQuery)], args)
     ranked = _search_ids(query.q) if query.q else None
     results = search_register(query, page, per_page, today, ranked)
@@ -163,8 +164,8 @@ def browse_register(args, page=1, per_page=20, today=None):
     return RegisterPage(
         query, results, records, filter_options(), errors,
         facets=register_facets(query, today, ranked, results.total),
-        snippets=organisations.description_snippets(results.items, query.q),
-        suggestion=organisations.better_search(
+        snippets=directory.description_snippets(results.items, query.q),
+        suggestion=directory.better_search(
             query, results.total, lambda q: search_register(q, 1, 1, today).total,
             suggest_organisation_search))
 
@@ -181,9 +182,9 @@ def register_facets(query, today, ranked, total):
     return {
         "scheme": _scheme_facet(query, today, ids("scheme")),
         "tier": _tier_facet(query, today, ids("tier")),
-        "area": organisations.area_facet(query.area, organisation_area.c.organisation_id,
-                                         organisation_area.c.area_code, ids("area"), total),
-        "cpv": organisations.cpv_facet(query.cpv, cpv_pairs, ids("cpv"), total),
+        "area": directory.area_facet(query.area, organisation_area.c.organisation_id,
+                                     organisation_area.c.area_code, ids("area"), total),
+        "cpv": directory.cpv_facet(query.cpv, cpv_pairs, ids("cpv"), total),
     }
 
 
@@ -201,8 +202,8 @@ def _scheme_facet(query, today, org_ids):
         Scheme.slug, func.count(db.distinct(AccreditationRecord.organisation_id)))
         .group_by(Scheme.slug)).all())
     names = {s.slug: s.name for s in db.session.scalars(select(Scheme).order_by(Scheme.name))}
-    return organisations.flat_facet(names, counts, query.scheme, "Any scheme",
-                                    any_count=organisations.count_ids(org_ids))
+    return directory.flat_facet(names, counts, query.scheme, "Any scheme",
+                                any_count=directory.count_ids(org_ids))
 
 
 def _tier_facet(query, today, org_ids):
@@ -216,8 +217,8 @@ def _tier_facet(query, today, org_ids):
     by_best = dict(db.session.execute(select(best.c.tier, func.count())
                                       .group_by(best.c.tier)).all())
     counts = {tier: sum(n for t, n in by_best.items() if t and t >= tier) for tier in TIERS}
-    return organisations.flat_facet(TIERS, counts, query.tier, "Any tier",
-                                    any_count=organisations.count_ids(org_ids))
+    return directory.flat_facet(TIERS, counts, query.tier, "Any tier",
+                                any_count=directory.count_ids(org_ids))
 
 
 # --- CSV ----------------------------------------------------------------------------------
@@ -237,7 +238,7 @@ def _csv_row(org, record):
     return [org.name, org.charity_number, org.company_number, record.scheme.name,
             record.level.name, record.level.tier, record.level.max_contract_value,
             record.starts_on.isoformat(), record.expires_on.isoformat(), org.income_band_label,
-            "; ".join(organisations.area_labels(org.areas)),
+            "; ".join(area_labels(org.areas)),
             "; ".join(f"{c.code} {c.description}" for c in org.cpv_codes),
             url_for("organisations.show", org_id=org.id, _external=True)]
 
@@ -286,7 +287,7 @@ def serialize_supplier(org, records):
         "largest_contract_value": max((r.level.max_contract_value or 0 for r in records),
                                       default=None),
         "accreditations": [serialize_record(r) for r in records],
-        "areas_summary": organisations.area_labels(org.areas),
+        "areas_summary": area_labels(org.areas),
         "cpv_codes": [{"code": c.code, "description": c.description} for c in org.cpv_codes],
         "links": {"organisation": url_for("api.organisation", org_id=org.id, _external=True),
                   "profile": url_for("organisations.show", org_id=org.id, _external=True)},

@@ -222,6 +222,15 @@ def list_schemes(open_only=False):
     return [s for s in db.session.scalars(stmt) if s.current is not None]
 
 
+def scheme_slugs():
+    """The slug of every scheme, in order (the values the API document lists)."""
+    return list(db.session.scalars(select(Scheme.slug).order_by(Scheme.slug)))
+
+
+def scheme_exists(slug):
+    return db.session.scalar(select(Scheme.id).where(Scheme.slug == slug)) is not None
+
+
 # --- recognised marks ---------------------------------------------------------------------
 
 def marks_for(standard):

@@ -6,11 +6,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from portal.accreditation import api  # noqa: F401  (adds the /api/v1/suppliers route)
 from portal.accreditation import bp, forms, register, schemes, services
 from portal.accreditation.evidence import KINDS, max_bytes
 from portal.core.downloads import send_download
 from portal.core.exceptions import DomainError, NotFound
+from portal.core.forms import ConfirmForm
 from portal.core.routing import id_arg, page_arg
 from portal.organisations.services import area_labels
 
@@ -137,7 +137,7 @@ def answer(application, standard_id):
     return render_template("accreditation/answer.html", title=standard.title, form=form,
                            application=application, standard=standard,
                            evidence=application.evidence_for(standard),
-                           remove_form=forms.ConfirmForm(), kinds=KINDS,
+                           remove_form=ConfirmForm(), kinds=KINDS,
                            max_mb=max_bytes() // (1024 * 1024))
 
 
@@ -151,7 +151,7 @@ def _next_task(application, standard):
 @bp.post("/accreditation/applications/<int:app_id>/evidence/<int:evidence_id>/remove")
 @applicant
 def remove_evidence(application, evidence_id):
-    if forms.ConfirmForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         item = services.remove_evidence(application, evidence_id, current_user)
         flash(f"Removed {item.filename}", "success")
         return redirect(url_for(".answer", app_id=application.id, standard_id=item.standard_id))
@@ -185,7 +185,7 @@ def submitted(application):
 @login_required
 def renew(record_id):
     record = services.get_own_record(record_id, current_user)
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".dashboard"))
     try:
         application = services.renew(record, current_user)
@@ -247,7 +247,7 @@ def assess(application, assignment, board):
                            application=application, assignment=assignment, board=board,
                            comparisons=services.compare_reviews(application),
                            ready=services.ready_for_decision(application),
-                           confirm_form=forms.ConfirmForm())
+                           confirm_form=ConfirmForm())
 
 
 @bp.route("/accreditation/assess/<int:app_id>/assign", methods=["GET", "POST"])
@@ -320,7 +320,7 @@ def review(application, assignment, board, standard_id):
 def complete(application, assignment, board):
     if assignment is None:
         abort(404)
-    if forms.ConfirmForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         try:
             services.complete_review(assignment, current_user)
         except DomainError as error:

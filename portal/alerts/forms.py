@@ -24,7 +24,3 @@ class FrequencyForm(PortalForm):
     frequency = RadioField("How often should we email you?", widget=Radios(), choices=FREQUENCY_CHOICES,
                            validators=[InputRequired("Choose how often you want emails")])
     submit = SubmitField("Save", widget=GovSubmitInput())
-
-
-class ConfirmForm(PortalForm):
-    submit = SubmitField("Continue", widget=GovSubmitInput())

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from portal.alerts import bp, forms, services
 from portal.alerts.sources import SOURCES
 from portal.core.exceptions import DomainError
+from portal.core.forms import ConfirmForm
 from portal.extensions import csrf
 
 RESERVED_ARGS = {"source", "csrf_token", "name", "frequency", "submit"}
@@ -61,8 +62,7 @@ def edit(subscription_id):
 @login_required
 def delete(subscription_id):
     subscription = services.own_subscription(current_user, subscription_id)
-    form = forms.ConfirmForm()
-    form.submit.label.text = "Delete alert"
+    form = ConfirmForm(submit_label="Delete alert")
     if form.validate_on_submit():
         services.stop(current_user, subscription_id)
         flash(f"Alert '{subscription.name}' deleted.", "success")

@@ -4,12 +4,11 @@ from functools import wraps
 
 from flask import g, request
 from flask_login import current_user
-from sqlalchemy import select
 
-from portal.api.models import ApiToken, hash_api_token
+from portal.api.models import ApiToken
+from portal.api.services import token_in_use
 from portal.core.exceptions import DomainError
-from portal.core.mixins import utcnow
-from portal.extensions import csrf, db
+from portal.extensions import csrf
 
 
 class Unauthorised(DomainError):
@@ -40,11 +39,9 @@ def current_principal():
     principal = None
     token = _bearer_token()
     if token:
-        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_api_token(token)))
-        if row is None or not row.is_active or row.organisation.status != "active":
+        row = token_in_use(token)
+        if row is None:
             raise Unauthorised("The API token is not valid")
-        row.last_used_at = utcnow()
-        db.session.commit()
         principal = Principal(organisation_id=row.organisation_id, token=row)
     elif current_user.is_authenticated:
         principal = Principal(organisation_id=current_user.organisation_id,

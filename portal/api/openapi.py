@@ -18,7 +18,7 @@ from flask import current_app
 from portal.core.routing import MAX_PAGE
 from portal.extensions import db
 from portal.organisations.models import INCOME_BANDS, ORG_TYPES
-from portal.organisations.services import SORTS
+from portal.organisations.directory import SORTS
 from portal.reference.models import Area, CpvCode
 
 OPENAPI_VERSION = "3.1.0"

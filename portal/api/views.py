@@ -5,20 +5,20 @@ reads its parameters already typed and within range.
 """
 from flask import jsonify, request
 
-from portal.api import bp, openapi, params
+from portal.api import openapi, params
+from portal.api.blueprint import bp
 from portal.api.auth import api_auth_required
 from portal.api.params import query_param
 from portal.api.serializers import serialize_organisation, serialize_page
-from portal.organisations import services as organisation_services
+from portal.organisations import directory, services as organisation_services
 
 bp.before_request(params.check_request)
 
 
 @bp.get("/organisations")
 def organisations():
-    query = organisation_services.parse_directory_query(request.args)
-    results = organisation_services.search_directory(query, query_param("page"),
-                                                     query_param("per_page"))
+    query = directory.parse_directory_query(request.args)
+    results = directory.search_directory(query, query_param("page"), query_param("per_page"))
     return jsonify(serialize_page(results))
 
 

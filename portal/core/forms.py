@@ -13,7 +13,8 @@ out someone whose password already holds it.
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
+from wtforms import PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import StopValidation
 
@@ -59,3 +60,18 @@ class PortalForm(FlaskForm):
                 # "\x1f", which Python counts as whitespace.
                 field.validators = [plain_text, *field.validators]
             return field
+
+
+class ConfirmForm(PortalForm):
+    """A form that is only a button, so that an action taken by one click carries a CSRF token.
+
+    A page may draw the button from the form (`{{ form.submit }}`), named by `submit_label`, or
+    draw its own and use the form for the token alone.
+    """
+
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def __init__(self, *args, submit_label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if submit_label:
+            self.submit.label.text = submit_label

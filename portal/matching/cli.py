@@ -1,78 +1,27 @@
-"""`flask bench matching --data DIR`: the matching quality benchmark (MATCHING.md); `flask bench
-recommendations`: the time to score a supplier again after a profile edit."""
+"""`flask matching refresh`: bring the stored matches up to date."""
 import click
-
-from portal.cli import bench_cli
-
-commands = []
+from flask import current_app
+from flask.cli import AppGroup
 
 
-@bench_cli.command("matching")
-@click.option("--data", "data_dir", required=True,
-              type=click.Path(exists=True, file_okay=False, dir_okay=True),
-              help="Directory holding profiles.csv, queries.jsonl, qrels.csv and the two "
-                   "candidate files.")
-def bench_matching(data_dir):
-    """Rank each grant's true recipient among candidate profiles; print the 21 result lines."""
-    from portal.matching.bench import BenchmarkError, run
-
-    try:
-        lines = run(data_dir, progress=lambda message: click.echo(f"  {message}", err=True))
-    except BenchmarkError as error:
-        raise click.ClickException(str(error)) from None
-    for line in lines:
-        click.echo(line)
+matching_cli = AppGroup("matching", help="Keep the stored matches up to date.")
+commands = [matching_cli]
 
 
-@bench_cli.command("recommendations")
-@click.option("--suppliers", default=20, show_default=True,
-              help="How many suppliers to score again: half those listed most, half at random.")
-def bench_recommendations(suppliers):
-    """Time scoring suppliers again as after a profile edit; nothing is changed."""
-    for line in measure_rescoring(suppliers,
-                                  progress=lambda message: click.echo(f"  {message}", err=True)):
-        click.echo(line)
+@matching_cli.command("refresh")
+@click.option("--stale", is_flag=True, help="Only entries changed since their last refresh.")
+def refresh(stale):
+    """Recompute the stored matches behind recommendations and profile alerts."""
+    from portal.matching.services import refresh_matches
 
+    def progress(done, total):
+        click.echo(f"  matches refreshed: {done}/{total}", err=True)
 
-def measure_rescoring(count, progress=None, seed=7):
-    """Score `count` suppliers again, twice over (the first pass reads and parses the entries,
-    which a running worker keeps), in a session that is rolled back; return result lines."""
-    import random
-    import statistics
-
-    from sqlalchemy import func, select
-    from sqlalchemy.orm import Session
-
-    from portal.extensions import db
-    from portal.matching.models import OpportunityMatch
-    from portal.matching.ranking import SUPPLIER_TYPES
-    from portal.matching.rescore import rescore_supplier
-    from portal.organisations.models import Organisation
-
-    with Session(bind=db.engine) as session:
-        busiest = session.scalars(
-            select(OpportunityMatch.organisation_id).group_by(OpportunityMatch.organisation_id)
-            .order_by(func.count().desc(), OpportunityMatch.organisation_id)
-            .limit(count // 2)).all()
-        others = sorted(set(session.scalars(select(Organisation.id).where(
-            Organisation.org_type.in_(SUPPLIER_TYPES), Organisation.status == "active")))
-            - set(busiest))
-        chosen = busiest + random.Random(seed).sample(others, min(len(others),
-                                                                   count - len(busiest)))
-        passes = []
-        for label in ("first", "again"):
-            passes.append([rescore_supplier(session, org_id) for org_id in chosen])
-            session.rollback()
-            if progress:
-                progress(f"{label} pass: {len(chosen)} suppliers")
-    if not chosen:
-        return ["suppliers: 0"]
-    lines = [f"suppliers: {len(chosen)}",
-             f"entries_p50: {statistics.median(r.entries for r in passes[0]):.0f}",
-             f"entries_max: {max(r.entries for r in passes[0])}"]
-    for label, results in zip(("first_pass", "warm"), passes):
-        times = sorted(r.milliseconds for r in results)
-        lines += [f"{label}_p50_ms: {statistics.median(times):.0f}",
-                  f"{label}_p95_ms: {times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]}",
-                  f"{label}_max_ms: {times[-1]}"]
-    return lines
+    entries, kept, seconds, suppliers = refresh_matches(stale_only=stale, progress=progress)
+    click.echo(f"entries: {entries}")
+    click.echo(f"suppliers_rescored: {suppliers}")
+    click.echo(f"matches_kept: {kept}")
+    click.echo(f"ranking_s: {seconds:.1f}")
+    if entries:
+        click.echo(f"ranking_per_entry_ms: {seconds * 1000 / entries:.0f}")
+    current_app.logger.info("Matches refreshed for %s entries", entries)

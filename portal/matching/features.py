@@ -14,7 +14,7 @@ from datetime import date
 
 from sqlalchemy.orm import object_session
 
-from portal.matching.places import find_places, home_authority
+from portal.reference.places import find_places, home_authority
 
 log = logging.getLogger(__name__)
 

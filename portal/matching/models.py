@@ -55,6 +55,20 @@ class OpportunityMatch(db.Model):
     organisation = relationship("Organisation")
 
 
+class SupplierRefresh(db.Model):
+    """A supplier whose profile changed and whose stored matches have not yet followed it.
+
+    Written in the commit's wake and removed once the supplier has been scored again (by the
+    portal's background refresher or `flask matching refresh --stale`); while it is here the
+    supplier's recommendations say they are being updated."""
+
+    __tablename__ = "supplier_match_refresh"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+
 class MatchRefresh(db.Model):
     """When an entry's matches were last computed, and whether a change is waiting for it.
 

@@ -8,7 +8,7 @@ regions they cover, so the matcher reads them like a place named in the text.
 import re
 from functools import lru_cache
 
-from portal.matching.places import Place, gazetteer
+from portal.reference.places import Place, gazetteer
 from portal.reference.loaders import read_seed_csv
 
 PROGRAMME_AREAS = "matching/programme_areas.csv"

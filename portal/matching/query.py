@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from portal.matching.features import normalise_funder
-from portal.matching.places import Place, find_places, gazetteer
+from portal.reference.places import Place, find_places, gazetteer
 from portal.matching.programmes import programme_places
 from portal.search.services import surface_forms, terms
 

@@ -44,7 +44,7 @@ class MatchFilters:
     org_types: tuple = SUPPLIER_TYPES
 
     def for_index(self):
-        from portal.matching.places import gazetteer
+        from portal.reference.places import gazetteer
 
         tier = self.tier_at_least or (1 if self.accredited_only else None)
         gaz = gazetteer()

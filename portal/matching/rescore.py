@@ -19,8 +19,10 @@ from sqlalchemy import bindparam, case, or_, select
 
 from portal.core.mixins import utcnow
 from portal.matching import ranking, recommend
+from portal.matching.indexing import (
+    FIELD_BOOSTS, ORGANISATION_SCHEMA, load_organisations, organisation_document,
+)
 from portal.matching.models import MatchRefresh, OpportunityMatch
-from portal.matching.places import gazetteer
 from portal.matching.query import MatchQuery
 from portal.matching.ranking import (
     SUPPLIER_TYPES, WEIGHTS, MatchFilters, buyer_informativeness, candidate_boosts,
@@ -29,6 +31,8 @@ from portal.matching.ranking import (
 from portal.matching.recommend import (
     RECOMMENDABLE_STATUSES, load_entries, mark_stale, query_for,
 )
+from portal.pipeline.models import Opportunity, opportunity_area
+from portal.reference.places import area_tokens, gazetteer
 from portal.search.services import (
     Hit, match_organisations, match_terms, search_opportunity_ids, surface_forms, word_scores,
 )
@@ -84,9 +88,6 @@ class SupplierProfile:
     def load(cls, session, organisation_id):
         """The profile, or None when the organisation is gone or is not a supplier the
         matcher would list (inactive, or a buyer or a body)."""
-        from portal.search.documents import area_tokens, organisation_document
-        from portal.search.index import load_organisations
-
         found = load_organisations(session, [organisation_id])
         org = found[0] if found else None
         if org is None or org.status != "active" or org.org_type not in SUPPLIER_TYPES:
@@ -163,8 +164,6 @@ class SupplierProfile:
 def _indexed_terms(document):
     """{field: Counter of terms} the index holds for a profile's scored fields, each field read
     with its own analyser, as the index reads it."""
-    from portal.search.documents import FIELD_BOOSTS, ORGANISATION_SCHEMA
-
     return {name: Counter(token.text for token in
                           ORGANISATION_SCHEMA[name].analyzer(document.get(name) or ""))
             for name in FIELD_BOOSTS}
@@ -216,8 +215,6 @@ def rescore_supplier(session, organisation_id, now=None):
 
 
 def _listed_entries(session, organisation_id):
-    from portal.pipeline.models import Opportunity
-
     return list(session.scalars(
         select(OpportunityMatch.opportunity_id).join(OpportunityMatch.opportunity)
         .where(OpportunityMatch.organisation_id == organisation_id,
@@ -228,8 +225,6 @@ def _listed_entries(session, organisation_id):
 def _found_entries(session, supplier, leave_out):
     """Entries the supplier's most telling words find in the forward plan (best first), then
     entries in its areas (newest first); only those taking interest."""
-    from portal.pipeline.models import Opportunity, opportunity_area
-
     found = Counter()
     try:
         for term, word in supplier.search_words:
@@ -283,8 +278,6 @@ def _entries_with_matches(session, ids, organisation_id):
     """(entry, refresh record, stored rows) for each entry that takes interest; a refresh
     record of None for one never computed. An entry waiting for a full refresh is scored too,
     so its stored rows stay as near right as they can until then."""
-    from portal.pipeline.models import Opportunity
-
     if not ids:
         return []
     states = dict(session.execute(

@@ -11,13 +11,14 @@ from portal.core import audit
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.mail import send_email
 from portal.extensions import db
+from portal.matching import following
 from portal.matching.models import (
     MatchInvitation, MatchRefresh, OpportunityMatch, RecommendationDismissal, clean_message,
     strength,
 )
 from portal.matching.query import MatchQuery
 from portal.matching.ranking import SUPPLIER_TYPES, WEIGHTS, Match, MatchFilters, rank_suppliers
-from portal.matching.recommend import RECOMMENDABLE_STATUSES, best_possible_score
+from portal.matching.recommend import RECOMMENDABLE_STATUSES, best_possible_score, refresh_all
 from portal.organisations.models import Organisation
 from portal.pipeline.models import Interest, Lot, Opportunity
 
@@ -76,6 +77,11 @@ def get_lot(opportunity, lot_id):
     if lot is None or lot.opportunity_id != opportunity.id:
         raise NotFound("Lot not found")
     return lot
+
+
+def acting_organisation(organisation_id):
+    """The organisation an API caller acts for, or None when the caller has none."""
+    return db.session.get(Organisation, organisation_id) if organisation_id else None
 
 
 def user_organisation(user):
@@ -284,6 +290,12 @@ def top_recommendations(organisation, limit=5):
     return [Recommendation(row) for row in rows]
 
 
+def recommendations_updating(organisation):
+    """Whether a change to the supplier's profile is still being followed in its stored
+    matches (see portal.matching.following)."""
+    return following.is_updating(db.session, organisation_id=organisation.id)
+
+
 def last_computed(organisation):
     """When the recommendations were last brought up to date (the oldest entry's refresh)."""
     return db.session.scalar(select(db.func.min(MatchRefresh.computed_at)).join(
@@ -357,3 +369,18 @@ def dashboard(user):
         "interested_in": {i.opportunity_id for i in db.session.scalars(select(Interest).where(
             Interest.organisation_id == organisation.id, Interest.withdrawn_at.is_(None)))},
     }
+
+
+# --- Keeping stored matches up to date ----------------------------------------------------------
+
+def refresh_matches(stale_only=False, progress=None):
+    """Recompute the stored matches behind recommendations and profile alerts: for every entry
+    taking interest, or (`stale_only`) for those changed since their last refresh.
+
+    A batch job: it commits every few entries, so an interrupted run keeps its work and
+    `stale_only` resumes it. `progress(done, total)` is called after each commit. Suppliers
+    whose profile change is still waiting to be followed are scored again after. Returns
+    (entries, matches kept, seconds spent ranking, suppliers scored again).
+    """
+    entries, kept, seconds = refresh_all(db.session, stale_only=stale_only, progress=progress)
+    return entries, kept, seconds, following.refresh_suppliers(db.session)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from portal.matching.features import held_tier
-from portal.matching.places import gazetteer
+from portal.reference.places import gazetteer
 from portal.reference.loaders import read_seed_csv
 from portal.reference.services import cpv_descendant_prefix
 

@@ -1,8 +1,6 @@
 """Matching pages: an entry's ranked suppliers and invitations, the supplier's dashboard,
-recommendations and dismissals. Also loads the API routes, the profile alert source and the
-`flask matching refresh` command, and starts following forward-plan changes."""
-import click
-from flask import current_app, flash, redirect, render_template, request, url_for
+recommendations and dismissals."""
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput, GovSelect, GovSubmitInput, GovTextArea,
@@ -11,17 +9,16 @@ from wtforms import BooleanField, SelectChoice, SelectField, SubmitField, TextAr
 from wtforms.validators import Length, ValidationError
 
 from portal.core.exceptions import DomainError, NotFound
-from portal.core.forms import PortalForm
+from portal.core.forms import ConfirmForm, PortalForm
 from portal.core.routing import id_arg, page_arg
-from portal.matching import alerts, api, bp, recommend, services  # noqa: F401
+from portal.matching import alerts  # noqa: F401  (registers the "profile" alert source)
+from portal.matching import bp, services
+from portal.organisations.directory import directory_filter_options
 from portal.organisations.forms import attach_error
-from portal.organisations.services import directory_filter_options
 from portal.pipeline.models import ACCREDITATION_TIERS
 
-recommend.listen()
 MATCHES_PER_PAGE = 20
 RECOMMENDATIONS_PER_PAGE = 10
-MAX_PAGE = 10_000
 SUPPLIER_TYPE_LABELS = {"vcse": "VCSEs", "prime": "Prime contractors"}
 
 
@@ -66,10 +63,6 @@ class InviteForm(PortalForm):
                             validators=[Length(max=1000, message="Your message must be 1,000 "
                                                                  "characters or fewer")])
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
-
-
-class ConfirmForm(PortalForm):
-    """A button-only form; it exists for CSRF protection."""
 
 
 def _viewer():
@@ -125,7 +118,7 @@ def matches(opportunity_id):
     return render_template(
         "matching/matches.html", title=f"Suppliers for {opportunity.title}"[:200],
         opportunity=opportunity, lot=lot, form=form if form.errors else None, filter_form=form,
-        results=services.paginate(rows, page_arg(MAX_PAGE), MATCHES_PER_PAGE),
+        results=services.paginate(rows, page_arg(), MATCHES_PER_PAGE),
         args=_filter_args(form, lot), can_invite=services.can_invite(opportunity, viewer),
         is_owner=viewer is not None and viewer.id == opportunity.organisation_id)
 
@@ -178,8 +171,9 @@ def recommendations():
     organisation = services.supplier_for(current_user)
     return render_template(
         "matching/recommendations.html", title="Recommended for you", organisation=organisation,
-        results=services.recommendations(organisation, page_arg(MAX_PAGE), RECOMMENDATIONS_PER_PAGE),
-        updated=services.last_computed(organisation), confirm=ConfirmForm())
+        results=services.recommendations(organisation, page_arg(), RECOMMENDATIONS_PER_PAGE),
+        updated=services.last_computed(organisation),
+        updating=services.recommendations_updating(organisation), confirm=ConfirmForm())
 
 
 @bp.get("/recommendations/dismissed")
@@ -213,24 +207,3 @@ def restore(opportunity_id):
         services.restore(current_user, opportunity_id)
         flash("The entry can be recommended to your organisation again.", "success")
     return redirect(url_for(".dismissed"))
-
-
-# --- Command ------------------------------------------------------------------------------------
-
-@bp.cli.command("refresh")
-@click.option("--stale", is_flag=True, help="Only entries changed since their last refresh.")
-def refresh_command(stale):
-    """Recompute the stored matches behind recommendations and profile alerts."""
-    from portal.extensions import db
-
-    def progress(done, total):
-        click.echo(f"  matches refreshed: {done}/{total}", err=True)
-
-    entries, kept, seconds = recommend.refresh_all(db.session, stale_only=stale,
-                                                   progress=progress)
-    click.echo(f"entries: {entries}")
-    click.echo(f"matches_kept: {kept}")
-    click.echo(f"ranking_s: {seconds:.1f}")
-    if entries:
-        click.echo(f"ranking_per_entry_ms: {seconds * 1000 / entries:.0f}")
-    current_app.logger.info("Matches refreshed for %s entries", entries)

@@ -217,10 +217,6 @@ class CodeForm(PortalForm):
         return {key: value for key, value in args.items() if value}
 
 
-class ConfirmForm(PortalForm):
-    """A button-only form; it exists for CSRF protection."""
-
-
 def _term_choices(terms):
     return [SelectChoice(term.id, term.value) for term in terms]
 

@@ -5,8 +5,11 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from portal.core.exceptions import DomainError
+from portal.core.forms import ConfirmForm
 from portal.core.routing import page_arg
 from portal.organisations import bp, forms, services
+from portal.organisations.directory import SORTS, browse_directory
+
 
 def editable(view):
     """Load the organisation for a member or site admin; anyone else gets a 404."""
@@ -22,8 +25,8 @@ def editable(view):
 
 @bp.get("/organisations")
 def directory():
-    listing = services.browse_directory(request.args, page_arg(), current_app.config["PER_PAGE"])
-    form = forms.DirectoryForm(request.args, services.SORTS)
+    listing = browse_directory(request.args, page_arg(), current_app.config["PER_PAGE"])
+    form = forms.DirectoryForm(request.args, SORTS)
     for error in listing.errors:
         forms.attach_error(form, error)
     return render_template("organisations/directory.html", title="Find an organisation",
@@ -132,7 +135,7 @@ def remove_area(org):
 @bp.post("/organisations/<int:org_id>/areas/remove-all")
 @editable
 def remove_all_areas(org):
-    if forms.ConfirmForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         count = services.remove_all_areas(org, current_user)
         flash(f"Removed all {count} areas" if count else "There were no areas to remove", "success")
     return redirect(url_for(".areas", org_id=org.id))
@@ -180,7 +183,7 @@ def credentials(org):
           methods=["GET", "POST"])
 @editable
 def remove_credential(org, credential_id):
-    form = forms.ConfirmForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         credential = services.remove_credential(org, credential_id, current_user)
         flash(f"Removed {credential.title}", "success")

@@ -3,6 +3,7 @@ import click
 from flask.cli import AppGroup
 
 import_cli = AppGroup("import", help="Import data from other systems.")
+commands = [import_cli]
 
 
 @import_cli.command("ocds")
@@ -26,6 +27,3 @@ def import_ocds(paths, shift_dates):
                    f"{len(report.skipped)} skipped")
         for ocid, reason in report.skipped[:10]:
             click.echo(f"  skipped {ocid}: {reason}")
-
-
-commands = [import_cli]

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from portal.core.forms import PortalForm
+from portal.core.forms import ConfirmForm, PortalForm
 from portal.core.widgets import Checkboxes, Radios
 from portal.organisations.forms import CountField, DateField, PoundsField, attach_error  # noqa: F401
 from portal.pipeline.models import (
@@ -336,8 +336,8 @@ class ReasonForm(PortalForm):
         return {"reason": self.reason.data}
 
 
-class ConfirmForm(PortalForm):
-    """A button-only form; it exists for CSRF protection."""
+class NoDetailsForm(ConfirmForm):
+    """A move to a stage that asks for nothing more than the button."""
 
     def stage_data(self):
         return {}

@@ -9,12 +9,12 @@ from portal.core.audit import AuditEvent
 from portal.core.exceptions import DomainError
 from portal.core.routing import as_id
 from portal.extensions import db
-from portal.organisations.models import Organisation
-from portal.organisations.services import (
+from portal.organisations.directory import (
     area_and_inside, area_facet, better_search, cpv_facet, description_snippets, flat_facet,
 )
+from portal.organisations.models import Organisation
 from portal.pipeline.models import (
-    LIVE_STATUSES, PUBLIC_STATUSES, ROUTES, STATUSES, Opportunity, opportunity_area,
+    LIVE_STATUSES, PUBLIC_STATUSES, ROUTES, STATUSES, Award, Lot, Opportunity, opportunity_area,
     opportunity_cpv, uk_now,
 )
 from portal.reference import services as reference
@@ -177,6 +177,36 @@ def search_plan(query, page=1, per_page=20, text_ids=None):
     stmt = _sorted(filtered_statement(query, text_ids), query.sort or "updated").options(
         *LISTING_OPTIONS)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
+
+
+# Everything an OCDS release reads, loaded in a few queries for a whole page instead of ~10 per
+# entry.
+RELEASE_OPTIONS = (
+    selectinload(Opportunity.organisation), selectinload(Opportunity.main_cpv),
+    selectinload(Opportunity.additional_cpv), selectinload(Opportunity.areas),
+    selectinload(Opportunity.lots).selectinload(Lot.cpv_codes),
+    selectinload(Opportunity.documents), selectinload(Opportunity.questions),
+    selectinload(Opportunity.award).selectinload(Award.winners),
+)
+
+
+def releases_page(query, page, per_page):
+    """One page of public entries matching `query` in id order (so pages do not shift as
+    entries change), with everything their OCDS releases read."""
+    stmt = filtered_statement(query).order_by(Opportunity.id).options(*RELEASE_OPTIONS)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
+
+
+def public_plan_version():
+    """What the plan's OCDS depends on: its public entries (every change to an entry, its lots,
+    documents, answers or award bumps the entry's updated_at; a count catches deletions) and
+    the names of their buyers."""
+    public = Opportunity.status.in_(PUBLIC_STATUSES)
+    latest, count = db.session.execute(
+        select(func.max(Opportunity.updated_at), func.count(Opportunity.id)).where(public)).one()
+    buyers = db.session.scalar(select(func.max(Organisation.updated_at)).where(
+        Organisation.id.in_(select(Opportunity.organisation_id).where(public))))
+    return latest, count, buyers
 
 
 @dataclass

@@ -9,9 +9,10 @@ from werkzeug.datastructures import MultiDict
 
 from portal.core.downloads import send_download
 from portal.core.exceptions import DomainError, NotFound
+from portal.core.forms import ConfirmForm
 from portal.core.routing import page_arg
 from portal.organisations.services import area_labels, vocabulary_terms
-from portal.pipeline import api, bp, forms, ocds, queries, services, spreadsheet  # noqa: F401
+from portal.pipeline import bp, forms, queries, services, spreadsheet
 from portal.pipeline.models import ACTION_LABELS, INTEREST_KINDS, SOCIAL_VALUE_THEMES, STATUSES
 
 # Globals rather than context, so the pages' imported macros can use them too.
@@ -148,7 +149,7 @@ def interest(opportunity_id):
 @login_required
 def withdraw_interest(opportunity_id):
     opportunity = _supplier_opportunity(opportunity_id)
-    if forms.ConfirmForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         try:
             services.withdraw_interest(opportunity, current_user)
         except DomainError as error:
@@ -239,7 +240,7 @@ def manage_entry(opportunity):
         moves=services.allowed_moves(opportunity), action_labels=ACTION_LABELS,
         summary=services.interest_summary(opportunity), history=queries.history(opportunity),
         pending=[q for q in opportunity.questions if q.status == "pending"],
-        confirm=forms.ConfirmForm())
+        confirm=ConfirmForm())
 
 
 STAGE_FORMS = {
@@ -257,7 +258,7 @@ def move(opportunity, status):
         flash(opportunity._refusal(opportunity.status, status) if status in STATUSES
               else "Choose a stage from the list", "error")
         return redirect(url_for(".manage_entry", opportunity_id=opportunity.id))
-    form = STAGE_FORMS.get(status, forms.ConfirmForm)(obj=opportunity)
+    form = STAGE_FORMS.get(status, forms.NoDetailsForm)(obj=opportunity)
     if hasattr(form, "load_closing") and not form.is_submitted():
         form.load_closing(opportunity)
     if form.validate_on_submit():
@@ -310,13 +311,13 @@ def lot_edit(opportunity, lot_id):
             flash(f"Lot {lot.number} saved", "success")
             return redirect(url_for(".manage_entry", opportunity_id=opportunity.id))
     return render_template("pipeline/lot.html", title=f"Edit lot {lot.number}", form=form,
-                           opportunity=opportunity, lot=lot, confirm=forms.ConfirmForm())
+                           opportunity=opportunity, lot=lot, confirm=ConfirmForm())
 
 
 @bp.post("/forward-plan/manage/<int:opportunity_id>/lots/<int:lot_id>/remove")
 @owned
 def lot_remove(opportunity, lot_id):
-    if forms.ConfirmForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         try:
             lot = services.remove_lot(opportunity, lot_id, current_user)
         except DomainError as error:
@@ -344,13 +345,13 @@ def documents(opportunity):
             flash(f"Uploaded {added.title}", "success")
             return redirect(url_for(".documents", opportunity_id=opportunity.id))
     return render_template("pipeline/documents.html", title="Documents", form=form,
-                           opportunity=opportunity, confirm=forms.ConfirmForm())
+                           opportunity=opportunity, confirm=ConfirmForm())
 
 
 @bp.post("/forward-plan/manage/<int:opportunity_id>/documents/<int:document_id>/remove")
 @owned
 def document_remove(opportunity, document_id):
-    if forms.ConfirmForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         removed = services.remove_document(opportunity, document_id, current_user)
         flash(f"Removed {removed.title}", "success")
     return redirect(url_for(".documents", opportunity_id=opportunity.id))
@@ -428,7 +429,7 @@ def import_start():
         else:
             return render_template("pipeline/import_preview.html", title="Check your import",
                                    preview=preview, token=token, publish=publish,
-                                   confirm=forms.ConfirmForm())
+                                   confirm=ConfirmForm())
     return render_template("pipeline/import.html", title="Import a forward plan", form=form,
                            columns=spreadsheet.COLUMNS)
 
@@ -436,7 +437,7 @@ def import_start():
 @bp.post("/forward-plan/manage/import/confirm")
 @commissioner_required
 def import_confirm():
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".import_start"))
     token = request.form.get("token", "")
     publish = request.form.get("publish") == "yes"

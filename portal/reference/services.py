@@ -24,6 +24,16 @@ def cpv_descendant_prefix(code):
     return code[: max(2, len(significant))]
 
 
+def cpv_tokens(codes):
+    """Every prefix from the division down: "85311000" -> 85, 853, 8531, 85311 (what an index
+    holds so a search for a class finds its sub-codes)."""
+    tokens = set()
+    for code in codes:
+        significant = cpv_descendant_prefix(code)
+        tokens |= {significant[:n] for n in range(2, len(significant) + 1)}
+    return sorted(tokens)
+
+
 def is_cpv_within(code, ancestor_code):
     """True when `code` is `ancestor_code` or sits anywhere below it."""
     return code.startswith(cpv_descendant_prefix(ancestor_code))

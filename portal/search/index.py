@@ -1,7 +1,9 @@
-"""The organisation index, kept in step with the database.
+"""The ranked index: the registered "organisations" document type, scored for keyword search
+and for matching (BM25F over its fields, with filters on status, type, tier and area).
 
-Changed organisations are collected after each flush and written after the commit; a rollback
-drops them. A failure to index never fails the write: `flask search rebuild` repairs drift.
+`apply` writes what the database holds for changed ids (the change dispatcher calls it after
+each commit). A failure to index never fails the write: the ids are kept and written again
+once the index is rebuilt.
 """
 import bisect
 import itertools
@@ -16,16 +18,14 @@ from datetime import date
 import numpy as np
 
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
 from whoosh.query import And, NumericRange, Or, Term
 from whoosh.scoring import BM25F
 
-from portal.search.documents import (
-    FIELD_BOOSTS, KEYWORD_BOOSTS, ORGANISATION_SCHEMA, organisation_document,
-)
+from portal.extensions import db
 from portal.search.analysis import terms
+from portal.search.registry import document_type
 from portal.search.repair import Repairable, SearchUnavailable
 from portal.search.scoring import Postings, top
 from portal.search.storage import (
@@ -34,14 +34,8 @@ from portal.search.storage import (
 )
 
 log = logging.getLogger(__name__)
-INDEX_NAME = "organisations"
-_PENDING_KEY = "search_pending"
-# Rows whose change alters their organisation's document: (module, class name).
-CHILD_MODELS = {
-    ("portal.organisations.models", "Credential"),
-    ("portal.organisations.models", "PastWork"),
-    ("portal.accreditation.models", "AccreditationRecord"),
-}
+# The registered document type this index holds.
+KIND = "organisations"
 MAX_TIER = 99
 _SERIALS = itertools.count(1)
 LAST_DAY = 99991231
@@ -49,6 +43,9 @@ LAST_DAY = 99991231
 MAX_QUERY_WORDS = 32
 # A query's distinct words looked up in the index, at most.
 MAX_QUERY_TERMS_READ = 10_000
+# Text beyond this is not read at all (before any pattern runs over it): a pasted page of a
+# few thousand words still counts, a megabyte of noise costs nothing.
+MAX_QUERY_CHARS = 50_000
 # `befriend*`: a prefix of at least this many letters, standing for at most this many words.
 # A word start and a possessive run: each position is tried once (the plain `(\w+)\*` went back
 # over the rest of every word at every position, quadratic in a long query).
@@ -77,7 +74,8 @@ class Hit:
 
 
 class SearchIndex(Repairable):
-    def __init__(self, directory):
+    def __init__(self, directory, kind=None):
+        self.kind = kind or document_type(KIND)
         self.directory = directory
         self.damaged = False
         self.failed_writes = set()
@@ -94,12 +92,12 @@ class SearchIndex(Repairable):
 
     def _open_or_create(self):
         if not self.directory:
-            return memory_index(ORGANISATION_SCHEMA, INDEX_NAME)
+            return memory_index(self.kind.schema, self.kind.name)
         os.makedirs(self.directory, exist_ok=True)
         try:
-            if whoosh_index.exists_in(self.directory, indexname=INDEX_NAME):
-                ix = whoosh_index.open_dir(self.directory, indexname=INDEX_NAME)
-                if same_schema(ix.schema, ORGANISATION_SCHEMA):
+            if whoosh_index.exists_in(self.directory, indexname=self.kind.name):
+                ix = whoosh_index.open_dir(self.directory, indexname=self.kind.name)
+                if same_schema(ix.schema, self.kind.schema):
                     return ix
                 log.warning("Search index at %s has an old schema; it will be rebuilt",
                             self.directory)
@@ -108,7 +106,8 @@ class SearchIndex(Repairable):
         shutil.rmtree(self.directory, ignore_errors=True)
         os.makedirs(self.directory, exist_ok=True)
         self.found_damaged()
-        return whoosh_index.create_in(self.directory, ORGANISATION_SCHEMA, indexname=INDEX_NAME)
+        return whoosh_index.create_in(self.directory, self.kind.schema,
+                                      indexname=self.kind.name)
 
     def searcher(self):
         """A searcher for this thread, opened again when the index has changed since."""
@@ -128,11 +127,11 @@ class SearchIndex(Repairable):
     def rebuild(self, documents, progress=None):
         """Write every document (organisations are turned into documents) into a fresh index,
         then swap it in. Returns the count."""
-        target, staging = new_index(self.directory, ORGANISATION_SCHEMA, INDEX_NAME)
+        target, staging = new_index(self.directory, self.kind.schema, self.kind.name)
         writer = BulkWriter(target, codec=codec())
         count = 0
         for batch in _batches(documents, REBUILD_BATCH):
-            for document in documents_of(batch):
+            for document in documents_of(self.kind, batch):
                 writer.add_document(**document)
                 count += 1
                 if progress:
@@ -144,7 +143,7 @@ class SearchIndex(Repairable):
     def rebuild_in_processes(self, shares, documents_for, progress=None):
         """Like `rebuild`, with one process per share of organisation ids writing its own part
         (an index on disk only). `documents_for(ids)` runs in those processes."""
-        target, staging = new_index(self.directory, ORGANISATION_SCHEMA, INDEX_NAME)
+        target, staging = new_index(self.directory, self.kind.schema, self.kind.name)
         try:
             count = fill_in_processes(target, shares, documents_for, progress=progress)
         except Exception:
@@ -183,7 +182,7 @@ class SearchIndex(Repairable):
         begins. Other syntax is not interpreted: stray quotes, brackets or operators are just
         not words. A long query keeps its rarest words that the index holds."""
         postings = self.postings()
-        words = self._query_words(postings, text or "")
+        words = self._query_words(postings, str(text or "")[:MAX_QUERY_CHARS])
         if not words:
             return []
         allowed = postings.mask(Term("status", "active"))
@@ -192,7 +191,7 @@ class SearchIndex(Repairable):
         for alternatives in words:
             word_total, _hits = postings.total(
                 [(field, word, boost) for word in alternatives
-                 for field, boost in KEYWORD_BOOSTS.items()])
+                 for field, boost in self.kind.keyword_boosts.items()])
             total += word_total
             found += word_total > 0
         total *= (1 + found) / (1 + len(words))
@@ -271,7 +270,7 @@ class SearchIndex(Repairable):
         chosen = np.zeros(postings.size, dtype=bool)
         chosen[docnums] = True
         clauses = [(field, term, weight * boost) for term, weight in weighted_terms
-                   for field, boost in FIELD_BOOSTS.items() if boost > 0]
+                   for field, boost in self.kind.field_boosts.items() if boost > 0]
         scores, hits = postings.total(clauses, only=chosen)
         matched = {}
         for (_field, term, _boost), found in zip(clauses, hits):
@@ -293,7 +292,7 @@ class SearchIndex(Repairable):
         scores = {}
         for word in words:
             total = 0.0
-            for field, boost in FIELD_BOOSTS.items():
+            for field, boost in self.kind.field_boosts.items():
                 count = field_counts.get(field, {}).get(word)
                 if boost > 0 and count:
                     total += boost * postings.score_of(field, word, docnum, count)
@@ -341,14 +340,10 @@ def _batches(items, size):
         yield batch
 
 
-def documents_of(batch):
-    """Documents for a batch of organisations (or documents already made)."""
-    from portal.matching.features import preloaded
-
-    orgs = [item for item in batch if not isinstance(item, dict)]
-    with preloaded(orgs):
-        return [item if isinstance(item, dict) else organisation_document(item)
-                for item in batch]
+def documents_of(kind, batch):
+    """Documents for a batch of rows (or of documents already made)."""
+    made = iter(kind.documents([item for item in batch if not isinstance(item, dict)]))
+    return [item if isinstance(item, dict) else next(made) for item in batch]
 
 
 def _expand(searcher, prefix):
@@ -384,92 +379,26 @@ def get_index(app=None):
     return app.extensions["search_index"]
 
 
-def _pending(session):
-    return session.info.setdefault(_PENDING_KEY, set())
-
-
-def _is_child(obj):
-    cls = type(obj)
-    return (cls.__module__, cls.__name__) in CHILD_MODELS
-
-
-def _after_flush(session, flush_context):
-    from portal.organisations.models import Organisation
-
-    pending = _pending(session)
-    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-        if isinstance(obj, Organisation):
-            pending.add(obj.id)
-        elif _is_child(obj) and getattr(obj, "organisation_id", None):
-            pending.add(obj.organisation_id)
-
-
-def _after_commit(session):
-    pending = session.info.pop(_PENDING_KEY, None)
-    if not pending:
-        return
-    try:
-        app = current_app._get_current_object()
-    except RuntimeError:
-        return
-    apply(app, pending)
-
-
-def apply(app, ids):
-    """Write what the database now holds for `ids`: present rows are indexed, missing ones
-    removed. Reading back after the commit makes a rolled-back savepoint harmless."""
-    from portal.extensions import db
-
+def apply(app, ids, index=None):
+    """Write what the database now holds for `ids` into `index` (the ranked index unless
+    another is given): present rows are indexed, missing ones removed. Reading back after the
+    commit makes a rolled-back savepoint harmless."""
+    index = index or get_index(app)
     try:
         with db.engine.connect() as connection:
             reader = Session(bind=connection)
-            upserts = documents_of(load_organisations(reader, ids))
+            upserts = index.kind.documents(index.kind.load(reader, ids))
             reader.close()
         found = {int(doc["id"]) for doc in upserts}
-        get_index(app).write(upserts, ids - found)
+        index.write(upserts, set(ids) - found)
     except Exception as error:  # kept, and written again once the index is rebuilt
-        get_index(app).failed_writes |= set(ids)
+        index.failed_writes |= set(ids)
         if not isinstance(error, SearchUnavailable):
-            app.logger.exception("Search index update failed; it is written again after a "
-                                 "rebuild")
-
-
-def load_organisations(session, ids=None):
-    """Organisations with everything their documents need, loaded in a few queries."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from portal.organisations.models import Organisation
-
-    query = select(Organisation).options(
-        selectinload(Organisation.cpv_codes), selectinload(Organisation.areas),
-        selectinload(Organisation.terms), selectinload(Organisation.past_work))
-    if ids is not None:
-        if not ids:
-            return []
-        query = query.where(Organisation.id.in_(ids))
-    return session.scalars(query.order_by(Organisation.id)).all()
-
-
-def _after_soft_rollback(session, previous_transaction):
-    # Only the outermost transaction's rollback discards the collected changes: rolling back a
-    # savepoint leaves the outer transaction's own changes to be indexed at its commit (what
-    # the savepoint touched is read back from the database then, so it is harmless).
-    if previous_transaction.parent is None:
-        session.info.pop(_PENDING_KEY, None)
+            log.exception("The %s index update failed; it is written again after a rebuild",
+                          index.kind.name)
 
 
 def rebuilding():
     """Whether an index is being rebuilt here (searches then answer from the database)."""
     indexes = [current_app.extensions.get(name) for name in ("search_index", "opportunity_index")]
     return any(index is not None and index.damaged for index in indexes)
-
-
-def init_app(app):
-    app.extensions["search_index"] = SearchIndex(app.config["SEARCH_INDEX_DIR"])
-    app.jinja_env.globals["search_rebuilding"] = rebuilding
-    if not getattr(init_app, "_listening", False):
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
-        init_app._listening = True

@@ -4,37 +4,25 @@ import logging
 from functools import wraps
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
-from portal.organisations.models import Organisation
-from portal.search.analysis import surface_forms, terms
-from portal.search.documents import cpv_tokens, organisation_document
 from portal.search import index as organisation_index
 from portal.search import opportunities as opportunity_index
-from portal.search.index import (
-    REBUILD_BATCH, Hit, documents_of, get_index, load_organisations,
-)
-from portal.search.opportunities import (
-    get_opportunity_index, listen as _listen_opportunities, load_opportunities,
-    opportunity_document,
-)
+from portal.search import display
+from portal.search.analysis import surface_forms, terms
+from portal.search.index import REBUILD_BATCH, Hit, documents_of, get_index
+from portal.search.opportunities import get_opportunity_index
 from portal.search.repair import SearchUnavailable, exclusive, guarded
 
 log = logging.getLogger(__name__)
-_listen_opportunities()
 __all__ = ["Hit", "rebuild", "needs_rebuild", "check", "search_organisation_ids",
-           "match_organisations", "match_terms", "funder_share", "terms", "surface_forms",
-           "cpv_tokens"]
+           "match_organisations", "match_terms", "funder_share", "terms", "surface_forms"]
 
 
 def _all_organisations():
-    query = select(Organisation).options(
-        selectinload(Organisation.cpv_codes), selectinload(Organisation.areas),
-        selectinload(Organisation.terms), selectinload(Organisation.past_work),
-    ).order_by(Organisation.id).execution_options(yield_per=500)
-    return db.session.scalars(query)
+    return get_index().kind.load(db.session)
 
 
 def rebuild(progress=None):
@@ -54,7 +42,8 @@ def _rebuild_organisations(progress=None):
     index, count = get_index(), None
     processes = _rebuild_processes(index)
     if processes > 1:
-        ids = db.session.scalars(select(Organisation.id).order_by(Organisation.id)).all()
+        key = index.kind.stand_in.key
+        ids = db.session.scalars(select(key).order_by(key)).all()
         if len(ids) >= current_app.config.get("SEARCH_PARALLEL_FROM", 0):
             # Nothing may be mid-transaction when the processes are forked: they start from
             # a copy of this one, and must not share its database connection.
@@ -94,9 +83,10 @@ def _documents_for(ids):
     own (the ones copied from the parent process are left alone)."""
     db.engine.dispose(close=False)
     session = Session(db.engine)
+    kind = get_index().kind
     try:
         for start in range(0, len(ids), REBUILD_BATCH):
-            yield from documents_of(load_organisations(session, ids[start:start + REBUILD_BATCH]))
+            yield from documents_of(kind, kind.load(session, ids[start:start + REBUILD_BATCH]))
             session.expunge_all()
     finally:
         session.close()
@@ -109,14 +99,14 @@ def rebuild_opportunities(progress=None):
 
 
 def _rebuild_opportunities(progress=None):
-    documents = (opportunity_document(o) for o in load_opportunities(db.session))
-    return get_opportunity_index().rebuild(documents, progress=progress)
+    index = get_opportunity_index()
+    return index.rebuild(index.kind.load(db.session), progress=progress)
 
 
 def needs_rebuild():
     index = get_index()
     index_count = index.status()["documents"]
-    db_count = db.session.scalar(select(db.func.count(Organisation.id)))
+    db_count = db.session.scalar(select(func.count(index.kind.stand_in.key)))
     return index.damaged or index_count != db_count
 
 
@@ -124,15 +114,20 @@ def check():
     """Return ids missing from, stale in, or extra in the index compared with the database.
 
     Organisations are listed by id, forward-plan entries as "opportunity:<id>"."""
-    indexed = get_index().stored_versions()
-    expected = {str(org.id): organisation_document(org)["version"] for org in _all_organisations()}
-    report = _compare(expected, indexed)
-    indexed = get_opportunity_index().stored_versions()
-    expected = {str(o.id): opportunity_document(o)["version"]
-                for o in load_opportunities(db.session)}
-    for kind, ids in _compare(expected, indexed).items():
+    report = _compare(_expected_versions(get_index()), get_index().stored_versions())
+    opportunities = get_opportunity_index()
+    found = _compare(_expected_versions(opportunities), opportunities.stored_versions())
+    for kind, ids in found.items():
         report[kind] += [f"opportunity:{i}" for i in ids]
     return report
+
+
+def _expected_versions(index):
+    """{id: version} of every row's document as the database holds it now."""
+    versions = {}
+    for batch in itertools.batched(index.kind.load(db.session), REBUILD_BATCH):
+        versions.update((d["id"], d["version"]) for d in index.kind.documents(batch))
+    return versions
 
 
 def _compare(expected, indexed):
@@ -185,34 +180,26 @@ def _words(text):
     return [w for w in "".join(c if c.isalnum() else " " for c in str(text or "")).split()][:8]
 
 
-def _by_words_found(key, columns, words, conditions, tiebreak, limit):
-    """`key` of the rows where `columns` hold at least one of `words` (anywhere, any case),
+def _from_database(index, text, limit):
+    """Ids of the rows whose text columns hold at least one of the words (anywhere, any case),
     those holding the most words first: the database's stand-in for a ranked search."""
-    found = [db.case((db.or_(*[column.ilike(f"%{w}%") for column in columns]), 1), else_=0)
-             for w in words]
+    words, stand_in = _words(text), index.kind.stand_in
+    if not words:
+        return []
+    found = [db.case((db.or_(*[column.ilike(f"%{w}%") for column in stand_in.columns]), 1),
+                     else_=0) for w in words]
     score = sum(found[1:], found[0])
-    query = select(key).where(score > 0, *conditions).order_by(score.desc(), tiebreak)
+    query = select(stand_in.key).where(score > 0, *stand_in.where())
+    query = query.order_by(score.desc(), stand_in.tiebreak)
     return list(db.session.scalars(query.limit(limit)))
 
 
 def _organisations_from_database(text, limit=500):
-    """Active organisations whose name or description holds the words, most words first."""
-    words = _words(text)
-    if not words:
-        return []
-    return _by_words_found(Organisation.id, [Organisation.name, Organisation.description],
-                           words, [Organisation.status == "active"], Organisation.name, limit)
+    return _from_database(get_index(), text, limit)
 
 
 def _opportunities_from_database(text, limit=1000):
-    """Entries whose title or description holds the words, most words first."""
-    from portal.pipeline.models import Opportunity
-
-    words = _words(text)
-    if not words:
-        return []
-    return _by_words_found(Opportunity.id, [Opportunity.title, Opportunity.description], words,
-                           [], Opportunity.id.desc(), limit)
+    return _from_database(get_opportunity_index(), text, limit)
 
 
 def health():
@@ -294,11 +281,9 @@ def match_organisations(weighted_terms, *, candidates=200, only_ids=None, filter
                              filters=filters, boosts=boosts)
 
 
-# --- Search pages: highlighted snippets and "did you mean" ----------------------------------------
-# (kept apart from the use cases above)
+# --- Search pages: highlighted excerpts and "did you mean" ---------------------------------------
 
-from portal.search.pages import snippet  # noqa: E402
-
+snippet = display.snippet
 __all__ += ["snippet", "suggest_organisation_search", "suggest_opportunity_search"]
 # How many profiles holding a word are read to find how people spell it.
 SPELLING_SAMPLES = 5
@@ -308,36 +293,26 @@ SPELLING_SAMPLES = 5
 def suggest_organisation_search(text):
     """The directory search `text` with misspelt words corrected from the organisation index,
     or None when every word looks right."""
-    from portal.search import pages
-
     searcher = get_index().searcher()
-    return pages.suggest(searcher, text, pages.term_candidates(searcher.reader()),
-                         real_word=lambda term, typed: pages.closest_form(
-                             _profile_texts(searcher, term), term, typed))
+    return display.suggest(searcher, text, display.term_candidates(searcher.reader()),
+                            real_word=lambda term, typed: display.closest_form(
+                                _profile_texts(searcher, term), term, typed))
 
 
 def _profile_texts(searcher, term):
-    """Names, descriptions, services and track records of a few profiles holding `term`."""
+    """The texts a few profiles holding `term` were indexed from."""
     ids = []
     for docnum in searcher.postings("text", term).all_ids():
         ids.append(int(searcher.stored_fields(docnum)["id"]))
         if len(ids) >= SPELLING_SAMPLES:
             break
-    texts = []
-    for org in db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)).options(
-            selectinload(Organisation.cpv_codes), selectinload(Organisation.past_work))):
-        texts += [org.name, org.other_names, org.description]
-        texts += [c.description for c in org.cpv_codes]
-        texts += [f"{w.title}\n{w.description or ''}" for w in org.past_work]
-    return texts
+    return get_index().kind.sample_texts(db.session, ids)
 
 
 @_reads_opportunities(lambda text: None)
 def suggest_opportunity_search(text):
     """The forward-plan search `text` with misspelt words corrected from the forward-plan
     index, or None when every word looks right."""
-    from portal.search import pages
-
     searcher = get_opportunity_index().searcher()
     # The entries' text field keeps its unstemmed words for spelling.
-    return pages.suggest(searcher, text, pages.spelling_candidates(searcher.reader()))
+    return display.suggest(searcher, text, display.spelling_candidates(searcher.reader()))

@@ -1,25 +1,24 @@
 """How indexes are stored and written: in memory or on disk, a failed write that lets go of
-its lock, and a rebuild that writes a whole index at once (in several processes if asked)."""
+its lock, and a rebuild that writes a whole index at once (in several processes if asked).
+
+Faster ways of writing that depend on Whoosh's internals live in
+portal.search.whoosh_internals; each function here takes Whoosh's public way when they are
+not in use.
+"""
 import atexit
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
-import re
 import shutil
 import tempfile
 import traceback
-from array import array
-from collections import Counter
 
-import numpy as np
-from whoosh import formats
 from whoosh import index as whoosh_index
-from whoosh.analysis import RegexTokenizer
-from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
+from whoosh.codec import default_codec
 from whoosh.filedb.filestore import FileStorage, RamStorage
-from whoosh.system import pack_uint
-from whoosh.writing import SegmentWriter
+
+from portal.search import whoosh_internals as internals
 
 log = logging.getLogger(__name__)
 _TEMP_DIR = None
@@ -47,34 +46,9 @@ class MemoryStorage(RamStorage):
 
 
 def codec():
-    """How postings are written: blocks of up to 1,024 postings, not compressed. Reading a whole
-    posting list (see portal.search.scoring) costs a fraction of what Whoosh's default of 128,
-    zlib-compressed, costs, for an index about twice the size."""
-    return W3Codec(blocklimit=1024, compression=0)
-
-
-def _remember_missing_columns():
-    """Whoosh looks for a field's length column on disk again for every posting of a field that
-    has none (keyword fields), which was a fifth of the time to write an index. Remember that
-    it is not there."""
-    if getattr(W3PerDocReader, "_missing_remembered", False):
-        return
-    original = W3PerDocReader._cached_reader
-
-    def cached_reader(self, fieldname, column):
-        missing = self.__dict__.setdefault("_missing_columns", set())
-        if fieldname in missing:
-            return None
-        reader = original(self, fieldname, column)
-        if reader is None:
-            missing.add(fieldname)
-        return reader
-
-    W3PerDocReader._cached_reader = cached_reader
-    W3PerDocReader._missing_remembered = True
-
-
-_remember_missing_columns()
+    """How postings are written: in large, uncompressed blocks with the `large_blocks`
+    speed-up (see portal.search.whoosh_internals), otherwise as Whoosh writes them."""
+    return internals.large_block_codec() if internals.active("large_blocks") else default_codec()
 
 
 def memory_index(schema, indexname):
@@ -171,214 +145,85 @@ def abandon(writer):
             lock.release()
     except Exception:
         log.exception("Search index write lock could not be released")
-    temp = getattr(writer, "_tempstorage", None)
-    try:
-        if temp is not None:
-            temp.destroy()
-    except Exception:
-        pass
+    internals.discard_scratch(writer)
     writer.is_closed = True
 
 
-class _TermPool:
-    """Postings grouped by term as they arrive. A bulk writer adds documents in docnum order, so
-    each term's postings are already sorted: no sorting of every posting, no spilling to disk.
-    Only the bulk writer reads it (see `BulkWriter._write_postings`)."""
-
-    def __init__(self):
-        self.terms = {}
-
-    def add(self, item):
-        fieldname, btext, docnum, weight, vbytes = item
-        entry = self.terms.get((fieldname, btext))
-        if entry is None:
-            entry = self.terms[(fieldname, btext)] = (array("I"), array("f"), [])
-        entry[0].append(docnum)
-        entry[1].append(weight)
-        if vbytes:
-            entry[2].append(vbytes)
-
-    def cleanup(self):
-        self.terms = {}
-
-
-class BulkWriter(SegmentWriter):
-    """A writer for filling a new, empty index in one go (a rebuild).
-
-    It writes the same segment files as Whoosh's own writer, block by block, instead of posting
-    by posting: each term's postings are cut into blocks of the codec's size, and a block's
-    length statistics are read from an array of the field's lengths. Whoosh's writer sorts every
-    posting (spilling to temporary files past its memory limit) and looks up the document's
-    field length on disk for each one, which was most of the time a rebuild took.
-    """
-
-    def __init__(self, ix, **kwargs):
-        super().__init__(ix, **kwargs)
-        if self.segments:
-            raise ValueError("A bulk writer fills an empty index")
-        self.pool = _TermPool()
-        self._plain = {name: _splits_on_spaces(field) for name, field in self.schema.items()}
-
-    def add_document(self, **fields):
-        """Add a document as Whoosh's writer would; fields given as space-separated words
-        (pre-analysed text, keywords) are counted directly rather than token by token."""
-        if any(name.startswith("_") for name in fields) or any(
-                self.schema[name].vector or self.schema[name].separate_spelling()
-                for name in fields):
-            # Boosts, vectors and spelling words: Whoosh's own way.
-            return super().add_document(**fields)
-        self._check_state()
-        self._check_fields(self.schema, fields)
-        add = self.pool.add
-        docnum = self.docnum
-        perdoc = self.perdocwriter
-        perdoc.start_doc(docnum)
-        for name in sorted(fields):
-            value = fields[name]
-            if value is None:
-                continue
-            field = self.schema[name]
-            length = 0
-            if field.indexed:
-                plain = self._plain[name]
-                postings = _count_words(value, plain) if plain else field.index(value)
-                for btext, freq, weight, vbytes in postings:
-                    if field.scorable:
-                        length += freq
-                    add((name, btext, docnum, weight, vbytes))
-            perdoc.add_field(name, field, value if field.stored else None, length)
-            if field.column_type:
-                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
-        perdoc.finish_doc()
-        self._added = True
-        self.docnum += 1
-
-    def _flush_segment(self):
-        self.perdocwriter.close()
-        lengths_reader = self.per_document_reader()
-        try:
-            self._write_postings(lengths_reader)
-        finally:
-            lengths_reader.close()
-        self.fieldwriter.close()
-
-    def _field_lengths(self, reader, fieldname):
-        """The field's length for every document (as Whoosh stores it, rounded to a byte), or
-        None for a field without lengths."""
-        if not self.schema[fieldname].scorable:
-            return None
-        count = self.docnum
-        return np.array([reader.doc_field_length(d, fieldname) or 0 for d in range(count)],
-                        dtype=np.int64)
-
-    def _write_postings(self, reader):
-        fieldwriter = self.fieldwriter
-        by_field = {}
-        for key in self.pool.terms:
-            by_field.setdefault(key[0], []).append(key[1])
-        for fieldname in sorted(by_field):
-            fieldobj = self.schema[fieldname]
-            lengths = self._field_lengths(reader, fieldname)
-            fieldwriter.start_field(fieldname, fieldobj)
-            postwriter = fieldwriter._postwriter
-            limit = postwriter._blocklimit
-            for btext in sorted(by_field[fieldname]):
-                docs, weights, values = self.pool.terms[(fieldname, btext)]
-                fieldwriter.start_term(btext)
-                for start in range(0, len(docs), limit):
-                    if start:
-                        postwriter._write_block()
-                    end = start + limit
-                    _fill_block(postwriter, docs[start:end], weights[start:end],
-                                values[start:end], lengths)
-                fieldwriter.finish_term()
-            fieldwriter.finish_field()
-
-
-_SPACE_SEPARATED = r"[^ \t\r\n]+"
-
-
-def _splits_on_spaces(field):
-    """For a field analysed by splitting on spaces alone (pre-analysed text, keywords): the
-    posting format's kind and its boost; otherwise None."""
-    analyzer = getattr(field, "analyzer", None)
-    if not (isinstance(analyzer, RegexTokenizer) and not analyzer.gaps
-            and analyzer.expression.pattern == _SPACE_SEPARATED):
-        return None
-    if type(field.format) is formats.Frequency:
-        return "frequency", field.format.field_boost
-    if type(field.format) is formats.Existence:
-        return "existence", field.format.field_boost
-    return None
-
-
-_FREQUENCIES = {}
-
-
-def _count_words(value, plain):
-    """(bytes, frequency, weight, value bytes) for each distinct word, as the field's format
-    gives them."""
-    kind, boost = plain
-    counts = Counter(re.findall(_SPACE_SEPARATED, value))
-    if kind == "existence":
-        return [(word.encode(), 1, boost, b"") for word in counts]
-    packed = _FREQUENCIES
-    postings = []
-    for word, freq in counts.items():
-        vbytes = packed.get(freq)
-        if vbytes is None:
-            vbytes = packed[freq] = pack_uint(freq)
-        postings.append((word.encode(), freq, float(freq) * boost, vbytes))
-    return postings
-
-
-def _fill_block(postwriter, docs, weights, values, lengths):
-    """Put one block's postings into Whoosh's postings writer, with the statistics its own
-    `add_posting` would have gathered."""
-    postwriter._ids = docs
-    postwriter._weights = weights
-    postwriter._values = values
-    postwriter._maxweight = max(0, max(weights))
-    postwriter._minlength, postwriter._maxlength = None, 0
-    if lengths is not None:
-        found = lengths[np.frombuffer(docs, dtype=np.uint32)]
-        found = found[found > 0]
-        if found.size:
-            postwriter._minlength, postwriter._maxlength = int(found.min()), int(found.max())
+def BulkWriter(ix, **options):
+    """A writer for filling the new, empty index `ix` in one go (a rebuild): with the
+    `bulk_writer` speed-up one that writes postings a block at a time, otherwise Whoosh's own.
+    A function named like a class, as callers make a writer with it."""
+    if not ix.is_empty():
+        raise ValueError("A bulk writer fills an empty index")
+    if internals.active("bulk_writer"):
+        return internals.BlockWriter(ix, **options)
+    return ix.writer(**options)
 
 
 def fill_in_processes(ix, shares, documents_for, progress=None):
     """Fill the empty on-disk index `ix` from one forked process per share: each process turns
     its share (a list of keys) into documents with `documents_for(share)` and writes them as a
-    segment of its own. The segments are then committed together, unmerged. Returns the count.
+    segment of its own, unmerged, the documents numbered in share order. Returns the count.
 
     A rebuild is mostly Python work, so one process per core is nearly that many times faster.
+    That takes the `segments_from_processes` speed-up, the processes writing at once and the
+    segments committed together at the end. Without it they write one after another, each
+    committing its segment with Whoosh's own writer.
     """
+    if internals.active("segments_from_processes"):
+        return _fill_at_once(ix, shares, documents_for, progress)
+    return _fill_in_turn(ix, shares, documents_for, progress)
+
+
+def _fill_at_once(ix, shares, documents_for, progress):
+    folder, name, kind = ix.storage.folder, ix.indexname, codec()
+    in_blocks = internals.active("bulk_writer")
+
+    def write(documents):
+        target = FileStorage(folder).open_index(name)
+        return internals.write_segment(target, documents, kind, in_blocks)
+
+    results = _in_processes(shares, documents_for, write, progress)
+    internals.commit_segments(ix, [segment for segment, _count in results], kind)
+    return sum(count for _segment, count in results)
+
+
+def _fill_in_turn(ix, shares, documents_for, progress):
+    def write(documents):
+        writer = ix.writer(codec=codec())
+        try:
+            for document in documents:
+                writer.add_document(**document)
+            writer.commit(merge=False)
+        except BaseException:
+            abandon(writer)
+            raise
+
+    count = 0
+    for share in shares:
+        count += sum(added for _none, added in _in_processes([share], documents_for, write,
+                                                             progress, start=count))
+    return count
+
+
+def _in_processes(shares, documents_for, write, progress, start=0):
+    """[(result, count)] of `write(documents)` run on each share's documents in a forked
+    process of its own, in share order whichever process finishes first (so that documents are
+    numbered in the order of the shares: ties in a ranking go to the lower number). Progress
+    counts from `start`. Raises if any process failed."""
     context = multiprocessing.get_context("fork")
-    counter = context.Value("q", 0)
+    counter = context.Value("q", start)
     connections, processes = [], []
     for share in shares:
         receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_fill_share, daemon=True, args=(
-            ix.storage.folder, ix.indexname, share, documents_for, counter, sender))
+        process = context.Process(target=_write_share, daemon=True, args=(
+            write, share, documents_for, counter, sender))
         process.start()
         sender.close()
         connections.append(receiver)
         processes.append(process)
-    # Results are kept in share order, whichever process finishes first: the segments then
-    # number documents in the order of the shares (ties in a ranking go to the lower number).
-    results, waiting = [None] * len(connections), list(connections)
     try:
-        while waiting:
-            for ready in multiprocessing.connection.wait(waiting, timeout=0.5):
-                position = connections.index(ready)
-                try:
-                    results[position] = ready.recv()
-                except EOFError:
-                    results[position] = ("error", "an indexing process ended without a result")
-                waiting.remove(ready)
-            if progress:
-                progress(counter.value)
+        results = _collect(connections, counter, progress)
     finally:
         for process in processes:
             process.join(timeout=60)
@@ -387,99 +232,55 @@ def fill_in_processes(ix, shares, documents_for, progress=None):
     errors = [result[1] for result in results if result[0] == "error"]
     if errors:
         raise RuntimeError("Indexing failed:\n" + "\n".join(errors))
-    writer = SegmentWriter(ix, codec=codec())
-    try:
-        writer._close_segment()
-        writer._commit_toc([segment for _kind, segment, _count in results])
-    finally:
-        writer._finish()
-    return sum(count for _kind, _segment, count in results)
+    return [(result, count) for _kind, result, count in results]
 
 
-def _fill_share(folder, indexname, share, documents_for, counter, connection):
-    """In a forked process: write one share's documents as a segment and send it back."""
+def _collect(connections, counter, progress):
+    results, waiting = [None] * len(connections), list(connections)
+    while waiting:
+        for ready in multiprocessing.connection.wait(waiting, timeout=0.5):
+            try:
+                results[connections.index(ready)] = ready.recv()
+            except EOFError:
+                results[connections.index(ready)] = ("error", "an indexing process ended "
+                                                              "without a result")
+            waiting.remove(ready)
+        if progress:
+            progress(counter.value)
+    return results
+
+
+def _write_share(write, share, documents_for, counter, connection):
+    """In a forked process: write one share's documents and send back what `write` returns."""
     try:
-        ix = FileStorage(folder).open_index(indexname)
-        writer = BulkWriter(ix, _lk=False, codec=codec())
-        count = 0
-        for document in documents_for(share):
-            writer.add_document(**document)
-            count += 1
-            if count % 100 == 0:
-                with counter.get_lock():
-                    counter.value += 100
-        with counter.get_lock():
-            counter.value += count % 100
-        connection.send(("ok", writer._finalize_segment(), count))
+        counted = _Counted(documents_for(share), counter)
+        result = write(counted)
+        counted.report()
+        connection.send(("ok", result, counted.count))
     except BaseException:
         connection.send(("error", traceback.format_exc()))
     finally:
         connection.close()
 
 
-class _ViewFile:
-    """A read-only file over a memoryview, without copying it (see `_open_without_copying`)."""
+class _Counted:
+    """Documents passed through, counted, and the count added to a counter shared between
+    processes every hundred."""
 
-    def __init__(self, view):
-        self._view = view
-        self._pos = 0
+    STEP = 100
 
-    def read(self, size=-1):
-        end = len(self._view) if size is None or size < 0 else min(self._pos + size,
-                                                                    len(self._view))
-        data = bytes(self._view[self._pos:end])
-        self._pos = max(self._pos, end)
-        return data
-
-    def readline(self, size=-1):
-        view, start = self._view, self._pos
-        limit = len(view) if size is None or size < 0 else min(len(view), start + size)
-        end = start
-        while end < limit:
-            end += 1
-            if view[end - 1] == 10:
-                break
-        self._pos = end
-        return bytes(view[start:end])
-
-    def seek(self, offset, whence=0):
-        base = {0: 0, 1: self._pos, 2: len(self._view)}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self):
-        return self._pos
-
-    def close(self):
-        self._view = memoryview(b"")
+    def __init__(self, documents, counter):
+        self.documents, self.counter = documents, counter
+        self.count = self.reported = 0
 
     def __iter__(self):
-        while True:
-            line = self.readline()
-            if not line:
-                return
-            yield line
+        for document in self.documents:
+            yield document
+            self.count += 1
+            if self.count - self.reported >= self.STEP:
+                self.report()
 
-
-def _open_without_copying():
-    """Whoosh reads a segment's files from one memory map, but wraps each file it opens in a
-    BytesIO, which copies it: every new searcher copied megabytes per segment, most of the time
-    a commit took to become searchable on a large index. Read the map in place instead."""
-    from whoosh.filedb.structfile import BufferFile
-
-    if getattr(BufferFile, "_reads_in_place", False):
-        return
-
-    def init(self, buf, name=None, onclose=None):
-        self._buf = buf
-        self._name = name
-        self.file = _ViewFile(memoryview(buf))
-        self.onclose = onclose
-        self.is_real = False
-        self.is_closed = False
-
-    BufferFile.__init__ = init
-    BufferFile._reads_in_place = True
-
-
-_open_without_copying()
+    def report(self):
+        with self.counter.get_lock():
+            self.counter.value += self.count - self.reported
+        self.reported = self.count

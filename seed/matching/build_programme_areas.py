@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from portal.matching.features import normalise_funder  # noqa: E402
-from portal.matching.places import gazetteer  # noqa: E402
+from portal.reference.places import gazetteer  # noqa: E402
 from portal.matching.programmes import normalise_programme  # noqa: E402
 from portal.reference.services import authority_for_postcode  # noqa: E402
 

@@ -64,3 +64,35 @@ def test_members_and_other_organisations_cannot_manage_tokens(app, client, login
     client.post("/sign-out")
     login(make_user(org=org_a, role="admin"))
     assert client.post(f"/team/api-tokens/{token_id}/revoke").status_code == 404
+
+
+def test_token_use_is_written_only_when_the_recorded_use_is_old(app, client, login, make_user,
+                                                               make_org):
+    from datetime import timedelta
+
+    from portal.api.services import LAST_USE_PRECISION
+    from portal.core.mixins import utcnow
+
+    login(make_user(org=make_org(), role="admin"))
+    token = _issue(client)
+    caller = app.test_client()
+
+    def call_and_read():
+        response = caller.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200
+        with app.app_context():
+            return db.session.scalar(select(ApiToken.last_used_at))
+
+    def record_use(when):
+        with app.app_context():
+            db.session.scalar(select(ApiToken)).last_used_at = when
+            db.session.commit()
+
+    first = call_and_read()
+    assert first is not None
+    recent = utcnow() - LAST_USE_PRECISION / 2
+    record_use(recent)
+    assert call_and_read() == recent  # within the precision: nothing written
+    old = utcnow() - LAST_USE_PRECISION - timedelta(seconds=1)
+    record_use(old)
+    assert call_and_read() > old

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from portal.organisations import services
+from portal.organisations import directory, services
 
 NORTH_EAST = "E12000001"
 NEWCASTLE = "E08000021"
@@ -137,7 +137,7 @@ def test_facet_counts_follow_a_new_organisation_at_once(app, db, make_org):
 
     def vcse_count():
         with app.test_request_context():
-            page = services.browse_directory({})
+            page = directory.browse_directory({})
         return next(o.count for o in page.facets["type"] if o.value == "vcse")
 
     before = vcse_count()

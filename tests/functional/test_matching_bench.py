@@ -3,7 +3,7 @@ import re
 import shutil
 from pathlib import Path
 
-from portal.matching.bench import metrics
+from portal.bench.matching import metrics
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "matching_bench"
 NAMES = [f"{setting}.{subset}.{metric}"

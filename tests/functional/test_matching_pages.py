@@ -14,7 +14,7 @@ from portal.api.services import issue_token
 from portal.core.audit import AuditEvent
 from portal.core.mail import OutboxMessage
 from portal.extensions import db as _db
-from portal.matching import recommend
+from portal.matching import following, recommend
 from portal.matching.models import (
     MatchInvitation, MatchRefresh, OpportunityMatch, RecommendationDismissal,
 )
@@ -285,7 +285,7 @@ def test_stored_matches_are_refreshed_when_an_entry_is_published_or_changed(peop
 
 
 def test_a_commit_of_many_entries_is_left_to_the_refresh_command(app, people, db, monkeypatch):
-    monkeypatch.setattr(recommend, "MAX_INLINE", 1)
+    monkeypatch.setattr(following, "MAX_INLINE", 1)
     officer, leeds = people["officer"], people["leeds"]
     entries = [_entry(leeds, officer, status="draft", title=f"Service {n}") for n in range(3)]
     for entry in entries:

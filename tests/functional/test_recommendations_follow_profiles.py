@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.accreditation import schemes as scheme_engine
 from portal.accreditation.models import AccreditationRecord, Scheme
 from portal.extensions import db as _db
-from portal.matching import ranking, recommend, rescore
+from portal.matching import following, ranking, recommend, rescore
 from portal.matching.models import MatchRefresh, OpportunityMatch
 from portal.organisations import services as organisations
 from portal.organisations.models import Organisation, PastWork
@@ -310,7 +310,7 @@ def test_a_rolled_back_change_is_not_followed(plan, db, monkeypatch):
 
 
 def test_many_profiles_in_one_commit_are_left_to_the_refresh(plan, db, monkeypatch):
-    monkeypatch.setattr(recommend, "MAX_INLINE_PROFILES", 1)
+    monkeypatch.setattr(following, "MAX_INLINE_PROFILES", 1)
     called = []
     monkeypatch.setattr(rescore, "rescore_supplier",
                         lambda session, org_id: called.append(org_id))
@@ -327,9 +327,11 @@ def test_a_failure_is_logged_and_keeps_the_change(plan, db, monkeypatch, caplog)
     monkeypatch.setattr(rescore, "rescore_supplier", broken)
     with caplog.at_level(logging.ERROR):
         organisations.update_profile(plan["york"], {"description": "Breaks for carers"}, None)
-    assert "Could not follow profile changes" in caplog.text
+    assert "Could not refresh stored matches" in caplog.text
     db.session.expire_all()
     assert db.session.get(Organisation, plan["york"].id).description == "Breaks for carers"
+    # Still recorded as waiting, for `flask matching refresh --stale` to pick up.
+    assert following.is_updating(db.session, organisation_id=plan["york"].id)
 
 
 # --- Accreditation ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from portal.accreditation import services
 from portal.accreditation.models import AccreditationRecord
 from portal.extensions import db as _db
-from portal.matching import recommend, rescore
+from portal.matching import following, recommend, rescore
 from portal.matching.models import OpportunityMatch
 from portal.organisations import services as organisations
 from portal.pipeline import services as pipeline
@@ -111,7 +111,7 @@ def test_reminders_leave_the_matches_alone(world, entry, monkeypatch):
 
 
 def test_many_lapses_in_one_run_each_follow(world, entry, make_org, monkeypatch):
-    monkeypatch.setattr(recommend, "MAX_INLINE_PROFILES", 1)
+    monkeypatch.setattr(following, "MAX_INLINE_PROFILES", 1)
     others = [make_org(f"Advice Centre {n}") for n in range(3)]
     records = [_accredit(world, org, 1, days=10) for org in [world.org, *others]]
     expires = records[0].expires_on

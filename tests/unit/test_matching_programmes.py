@@ -5,7 +5,7 @@ import importlib.util
 from pathlib import Path
 
 from portal.matching import signals
-from portal.matching.places import gazetteer
+from portal.reference.places import gazetteer
 from portal.matching.programmes import normalise_programme, programme_areas, programme_places
 from portal.matching.query import MatchQuery
 

@@ -4,7 +4,8 @@ import pytest
 
 from portal.core.exceptions import DomainError
 from portal.matching.models import MatchInvitation, clean_message, strength
-from portal.matching.recommend import _changes_matching, best_possible_score
+from portal.matching.following import changed_keys
+from portal.matching.recommend import best_possible_score
 from portal.matching.ranking import WEIGHTS
 from portal.pipeline.models import Opportunity
 
@@ -43,15 +44,15 @@ def test_only_changes_that_alter_matching_count(app, db, make_org):
     db.session.add(entry)
     db.session.commit()
     entry.contact_role = "Commissioning officer"
-    assert not _changes_matching(entry)
+    assert not changed_keys(entry)
     entry.description = "Befriending for older people"
-    assert _changes_matching(entry)
+    assert changed_keys(entry) == [("entry", entry.id)]
     db.session.rollback()
 
 
 def test_a_profiles_word_scores_are_what_a_one_word_match_gives(app, db, make_org):
     from portal.matching.rescore import _indexed_terms
-    from portal.search.documents import organisation_document
+    from portal.matching.indexing import organisation_document
     from portal.search.services import match_organisations, word_scores
 
     org = make_org(name="Riverside Garden Project",

@@ -4,9 +4,10 @@ import pytest
 
 from portal.matching import signals
 from portal.matching.features import initialisms, normalise_funder
-from portal.matching.places import find_places, gazetteer
+from portal.reference.places import find_places, gazetteer
 from portal.matching.query import MatchQuery
-from portal.search.documents import area_tokens, cpv_tokens
+from portal.reference.places import area_tokens
+from portal.reference.services import cpv_tokens
 
 OXFORD, SOUTH_OXON, NEWHAM, CORNWALL = "E07000178", "E07000179", "E09000025", "E06000052"
 OXFORDSHIRE, SOUTH_EAST, ENGLAND = "E10000025", "E12000008", "E92000001"

@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 from portal.core.audit import AuditEvent
 from portal.core.exceptions import DomainError, NotFound
 from portal.extensions import db as _db
-from portal.organisations import services
+from portal.organisations import directory, services
 from portal.organisations.forms import parse_pounds
 from portal.organisations.models import (
     Organisation, income_band_for, normalise_charity_number, normalise_company_number,
@@ -338,8 +338,8 @@ def test_credentials_of_another_organisation_are_not_found(make_org):
 # --- Directory ----------------------------------------------------------------------------------
 
 def directory_names(**args):
-    query = services.parse_directory_query(MultiDict(args))
-    return [org.name for org in services.search_directory(query, 1, 100).items]
+    query = directory.parse_directory_query(MultiDict(args))
+    return [org.name for org in directory.search_directory(query, 1, 100).items]
 
 
 def test_category_filter_includes_descendants_only(make_org):
@@ -394,7 +394,7 @@ def test_free_text_keeps_search_order_within_sql_filters(make_org):
 ])
 def test_parse_directory_query_names_the_bad_filter(ctx, args, field):
     with pytest.raises(DomainError) as error:
-        services.parse_directory_query(MultiDict(args))
+        directory.parse_directory_query(MultiDict(args))
     assert error.value.field == field
 
 
@@ -402,14 +402,15 @@ def test_directory_counts_by_type(make_org):
     make_org(org_type="vcse")
     make_org(org_type="commissioner")
     make_org(org_type="vcse", status="suspended")
-    counts = services.directory_counts()
+    counts = directory.directory_counts()
     assert counts["vcse"] == 1 and counts["commissioner"] == 1 and counts["prime"] == 0
 
 
 def test_ranked_pagination_pages_in_order(make_org, db):
     orgs = [make_org(f"Org {i}") for i in range(5)]
     ids = [o.id for o in reversed(orgs)]
-    page = services.RankedPagination(page=2, per_page=2, error_out=False, max_per_page=None, ids=ids)
+    page = directory.RankedPagination(page=2, per_page=2, error_out=False, max_per_page=None,
+                                      ids=ids)
     assert [o.id for o in page.items] == ids[2:4]
     assert (page.total, page.pages) == (5, 3)
     assert db.session.scalar(select(func.count(Organisation.id))) == 5

@@ -4,8 +4,8 @@ import pytest
 from markupsafe import Markup
 from whoosh.filedb.filestore import RamStorage
 
-from portal.search import pages, services
-from portal.search.opportunities import OPPORTUNITY_SCHEMA
+from portal.search import display, services
+from portal.pipeline.indexing import OPPORTUNITY_SCHEMA
 
 LONG = ("We run lunch clubs and a community shop in the market town. " * 6 +
         "Our volunteers befriend lonely older people and run a befriending phone line.")
@@ -14,22 +14,22 @@ LONG = ("We run lunch clubs and a community shop in the market town. " * 6 +
 # --- Excerpts ------------------------------------------------------------------------------------
 
 def test_snippet_marks_every_form_of_the_words_searched_for():
-    marked = pages.snippet("Befriending for lonely people; we befriend anyone.", "befriending")
+    marked = display.snippet("Befriending for lonely people; we befriend anyone.", "befriending")
     assert isinstance(marked, Markup)
     assert marked == ("<mark>Befriending</mark> for lonely people; we <mark>befriend</mark> "
                       "anyone.")
 
 
 def test_snippet_escapes_everything_but_the_marks():
-    marked = pages.snippet('<script>alert("x")</script> Carers & families', "carers")
+    marked = display.snippet('<script>alert("x")</script> Carers & families', "carers")
     assert "<script>" not in marked and "&lt;script&gt;" in marked
     assert "<mark>Carers</mark> &amp; families" in marked
 
 
 def test_snippet_is_a_short_excerpt_around_the_best_passage():
-    marked = pages.snippet(LONG, "befriending lonely")
+    marked = display.snippet(LONG, "befriending lonely")
     plain = marked.striptags()
-    assert marked.startswith("… ") and len(plain) <= pages.SNIPPET_CHARS + 4
+    assert marked.startswith("… ") and len(plain) <= display.SNIPPET_CHARS + 4
     assert "<mark>lonely</mark>" in marked and "<mark>befriending</mark>" in marked
     assert "lunch clubs and a community shop" not in plain[:20]
 
@@ -43,7 +43,7 @@ def test_snippet_is_a_short_excerpt_around_the_best_passage():
     (None, "befriending"),
 ])
 def test_no_snippet_without_a_match(text, query):
-    assert pages.snippet(text, query) is None
+    assert display.snippet(text, query) is None
 
 
 # --- Suggestions from an index -------------------------------------------------------------------
@@ -68,14 +68,14 @@ def plan_index():
 ])
 def test_suggests_close_real_words(plan_index, typed, expected):
     searcher = plan_index.searcher()
-    assert pages.suggest(searcher, typed, pages.spelling_candidates(searcher.reader())) == expected
+    assert display.suggest(searcher, typed, display.spelling_candidates(searcher.reader())) == expected
 
 
 @pytest.mark.parametrize("typed", ["befriending", "domestic abuse", "zzzzzz", "", "AND OR",
                                    "abc", "x" * 500, "社区"])
 def test_no_suggestion_when_nothing_better_is_known(plan_index, typed):
     searcher = plan_index.searcher()
-    assert pages.suggest(searcher, typed, pages.spelling_candidates(searcher.reader())) is None
+    assert display.suggest(searcher, typed, display.spelling_candidates(searcher.reader())) is None
 
 
 def test_organisation_suggestions_are_words_from_the_profiles(app, db, make_org):
@@ -91,6 +91,6 @@ def test_organisation_suggestions_are_words_from_the_profiles(app, db, make_org)
 
 def test_closest_form_prefers_the_spelling_nearest_what_was_typed():
     texts = ["Befrienders meet weekly", "Our befriending scheme", None]
-    assert pages.closest_form(texts, "befriend", "befreinding") == "befriending"
-    assert pages.closest_form(texts, "befriend", "befreinders") == "befrienders"
-    assert pages.closest_form(texts, "allot", "alotments") is None
+    assert display.closest_form(texts, "befriend", "befreinding") == "befriending"
+    assert display.closest_form(texts, "befriend", "befreinders") == "befrienders"
+    assert display.closest_form(texts, "allot", "alotments") is None

@@ -6,9 +6,9 @@ from datetime import datetime
 import pytest
 
 from portal.search import services
-from portal.search.documents import ORGANISATION_SCHEMA
+from portal.matching.indexing import ORGANISATION_SCHEMA
 from portal.search.index import SearchIndex
-from portal.search.opportunities import OPPORTUNITY_SCHEMA
+from portal.pipeline.indexing import OPPORTUNITY_SCHEMA
 from portal.search.storage import BulkWriter, codec, memory_index
 
 WORDS = ["befriend", "older", "peopl", "youth", "footbal", "carer", "advic", "debt", "hous",

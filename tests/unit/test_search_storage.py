@@ -104,7 +104,7 @@ def test_a_file_read_in_place_reads_as_a_copy_would():
     import io
     import pickle
 
-    from portal.search.storage import _ViewFile
+    from portal.search.whoosh_internals import _ViewFile
 
     data = b"first line\nsecond\n" + pickle.dumps({"a": [1, 2, 3]}) + b"tail"
     for steps in ([("readline",), ("read", 3), ("tell",), ("seek", 0), ("read", -1)],

@@ -7,7 +7,7 @@ else is a 404, as if it did not exist.
 """
 from flask import jsonify, url_for
 
-from portal.api import bp
+from portal.api.blueprint import bp
 from portal.api.auth import api_auth_required
 from portal.api.formats import uk_moment, utc_moment
 from portal.api.openapi import (
@@ -16,18 +16,10 @@ from portal.api.openapi import (
 )
 from portal.api.params import query_param
 from portal.core.exceptions import NotFound
-from portal.extensions import db
 from portal.matching import services
 from portal.matching.ranking import SUPPLIER_TYPES
-from portal.organisations.models import Organisation
 
 MAX_LIMIT = 100
-MAX_PAGE = 10_000
-
-
-def _principal_org(principal):
-    return db.session.get(Organisation, principal.organisation_id) \
-        if principal.organisation_id else None
 
 
 def _filters():
@@ -43,7 +35,7 @@ def _strength(pair):
 @bp.get("/opportunities/<int:opportunity_id>/matches")
 @api_auth_required
 def opportunity_matches(opportunity_id, principal):
-    viewer = _principal_org(principal)
+    viewer = services.acting_organisation(principal.organisation_id)
     opportunity = services.get_matchable_opportunity(opportunity_id, viewer,
                                                      principal.is_site_admin)
     lot = services.get_lot(opportunity, query_param("lot"))
@@ -81,9 +73,7 @@ def _match(row):
 def supplier_recommendations(organisation_id, principal):
     if principal.organisation_id != organisation_id and not principal.is_site_admin:
         raise NotFound("Organisation not found")
-    organisation = db.session.get(Organisation, organisation_id)
-    if not services.is_supplier(organisation):
-        raise NotFound("Organisation not found")
+    organisation = services.get_supplier(organisation_id)
     result = services.recommendations(organisation, query_param("page"),
                                       query_param("per_page"))
     return jsonify({
@@ -157,7 +147,7 @@ def _matching_paths():
                            "interest in are left out.",
             "parameters": [
                 path_id("id", "The supplier organisation"),
-                *page_parameters(MAX_LIMIT, max_page=MAX_PAGE),
+                *page_parameters(MAX_LIMIT),
             ],
             "responses": {"200": {"description": "One page of recommendations",
                                   "content": json_content(ref("RecommendationList"))}},

@@ -151,7 +151,7 @@ def _calling_config(key, default):
 def load_profiles(profiles, progress):
     """Store each profile as an Organisation with its grants as PastWork; return key -> id."""
     from portal.extensions import db
-    from portal.matching.places import gazetteer, home_authority
+    from portal.reference.places import gazetteer, home_authority
     from portal.organisations.models import (
         Organisation, PastWork, normalise_postcode, organisation_area,
     )

@@ -2,8 +2,8 @@
 
 "Where is the work" against "where does this organisation work" is one of the strongest
 signals a commissioner weighs, so the matcher reads place names, postcodes and outward codes
-("RG9") out of free text. Everything here comes from files (seed/reference and data/ beside
-this module), not the database, so it is loaded once per process and costs no queries.
+("RG9") out of free text. Everything here comes from files under
+seed/reference, not the database, so it is loaded once per process and costs no queries.
 """
 import csv
 import gzip
@@ -11,12 +11,11 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from pathlib import Path
 
-from portal.reference.loaders import read_seed_csv
+from portal.reference.loaders import SEED_DIR, read_seed_csv
 from portal.reference.services import authority_for_postcode, clean_postcode
 
-PLACES_FILE = Path(__file__).resolve().parent / "data" / "places.csv.gz"
+PLACES_FILE = SEED_DIR / "reference" / "places.csv.gz"
 MAX_NAME_WORDS = 6
 TOKEN_RE = re.compile(r"[A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F'.-]*|\d+|&")
 FULL_POSTCODE_RE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})\b")
@@ -195,3 +194,11 @@ def _postcode_places(text, whole_field):
 def home_authority(postcode):
     """The local authority of a postcode, or None."""
     return authority_for_postcode(postcode) if clean_postcode(postcode) else None
+
+
+def area_tokens(areas, home=None):
+    """Each area's code with the codes of the county, region and nation around it (what an
+    index holds so a search in one authority also finds wider areas covering it)."""
+    gaz = gazetteer()
+    codes = {a.code for a in areas} | ({home} if home else set())
+    return sorted(codes | {parent for code in codes for parent in gaz.parents(code)})

@@ -1,17 +1,14 @@
 """GET /api/v1/suppliers: the register of accredited providers as JSON, in the OpenAPI document."""
 from flask import jsonify, request
-from sqlalchemy import select
 
 from portal.accreditation import register
-from portal.accreditation.models import Scheme
-from portal.accreditation.schemes import SLUG_RE
-from portal.api import bp
+from portal.accreditation.schemes import SLUG_RE, scheme_exists, scheme_slugs
+from portal.api.blueprint import bp
 from portal.api.openapi import (
     ReferenceCodes, area_query, cpv_query, json_content, list_envelope, nullable, page_parameters,
     paths, query, ref, register_codes, schemas, text_query,
 )
 from portal.api.params import query_param
-from portal.extensions import db
 
 
 @bp.get("/suppliers")
@@ -20,19 +17,11 @@ def suppliers():
     return jsonify(register.suppliers_page(filters, query_param("page"), query_param("per_page")))
 
 
-def _scheme_slugs():
-    return list(db.session.scalars(select(Scheme.slug).order_by(Scheme.slug)))
-
-
-def _scheme_exists(slug):
-    return db.session.scalar(select(Scheme.id).where(Scheme.slug == slug)) is not None
-
-
 # A handful of schemes: the document lists them.
 register_codes("SchemeSlug", ReferenceCodes(
     schema={"type": "string", "pattern": SLUG_RE.pattern, "example": "kite-mark",
             "description": "Slug of an accreditation scheme"},
-    noun="scheme", exists=_scheme_exists, values=_scheme_slugs))
+    noun="scheme", exists=scheme_exists, values=scheme_slugs))
 
 
 @paths

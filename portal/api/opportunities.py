@@ -4,10 +4,8 @@ The whole plan as OCDS comes in pages (`page`, `per_page`, with `links.next` and
 the package, as OCDS suggests for APIs) and each page is cached until the plan changes.
 """
 from flask import current_app, jsonify, request, url_for
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from portal.api import bp as api_bp
+from portal.api.blueprint import bp as api_bp
 from portal.api.cache import app_cache
 from portal.api.formats import day, uk_moment, utc_moment
 from portal.api.openapi import (
@@ -15,25 +13,13 @@ from portal.api.openapi import (
     path_id, paths, query, ref, schemas, text_query,
 )
 from portal.api.params import query_param
-from portal.extensions import db
-from portal.organisations.models import Organisation
 from portal.organisations.services import area_labels
 from portal.pipeline import ocds, queries, services
-from portal.pipeline.models import (
-    PUBLIC_STATUSES, ROUTES, STATUSES, Award, Lot, Opportunity, uk_now,
-)
+from portal.pipeline.models import PUBLIC_STATUSES, ROUTES, STATUSES, uk_now
 from portal.pipeline.queries import CLOSING_WITHIN, SORTS, VALUE_BANDS
 
 OCDS_PER_PAGE = 100
 OCDS_MAX_PER_PAGE = 1000
-# Everything a release reads, loaded in a few queries for a whole page instead of ~10 per entry.
-OCDS_OPTIONS = (
-    selectinload(Opportunity.organisation), selectinload(Opportunity.main_cpv),
-    selectinload(Opportunity.additional_cpv), selectinload(Opportunity.areas),
-    selectinload(Opportunity.lots).selectinload(Lot.cpv_codes),
-    selectinload(Opportunity.documents), selectinload(Opportunity.questions),
-    selectinload(Opportunity.award).selectinload(Award.winners),
-)
 
 
 def serialize_opportunity(opportunity, detail=False):
@@ -152,29 +138,14 @@ def plan_ocds():
     return response.make_conditional(request)
 
 
-def _plan_version():
-    """What the plan's OCDS depends on: its public entries (every change to an entry, its lots,
-    documents, answers or award bumps the entry's updated_at; a count catches deletions) and
-    the names of their buyers."""
-    public = Opportunity.status.in_(PUBLIC_STATUSES)
-    latest, count = db.session.execute(
-        select(func.max(Opportunity.updated_at), func.count(Opportunity.id)).where(public)).one()
-    buyers = db.session.scalar(select(func.max(Organisation.updated_at)).where(
-        Organisation.id.in_(select(Opportunity.organisation_id).where(public))))
-    return latest, count, buyers
-
-
 def _plan_cache_key(query):
     # The URL covers host, filters and page; "closing within" also moves with the clock.
     clock = uk_now().strftime("%Y%m%d%H%M") if query.closing_within else None
-    return request.url, ocds.ocid_prefix(), _plan_version(), clock
+    return request.url, ocds.ocid_prefix(), queries.public_plan_version(), clock
 
 
 def _plan_package(query):
-    page, per_page = query_param("page"), query_param("per_page")
-    stmt = queries.filtered_statement(query).order_by(Opportunity.id).options(*OCDS_OPTIONS)
-    results = db.paginate(stmt, page=page, per_page=per_page, error_out=False,
-                          max_per_page=None)
+    results = queries.releases_page(query, query_param("page"), query_param("per_page"))
     package = ocds.release_package(results.items, request.url)
     package["links"] = _page_links(query, results)
     return package

@@ -221,7 +221,7 @@ def measure(supplier_ids, opportunity_ids, queries, rng, progress):
 
 def run(suppliers, opportunities, progress):
     """Build the temporary portal, measure, and return the output lines."""
-    from portal.matching.bench import temporary_portal
+    from portal.bench.matching import temporary_portal
     from portal.search.services import rebuild
 
     with temporary_portal() as app:

@@ -3,7 +3,7 @@ seed/reference/areas.csv, each mapped to the current local authorities it covers
 
 Run from the repository root with the shared geography lookups beside it:
 
-    python portal/matching/data/build_places.py ../shared/data/uk_geography
+    python seed/reference/build_places.py ../shared/data/uk_geography
 
 Sources (ONS Open Geography via drkane/geo-lookups; Open Government Licence v3.0): former
 district names (abolished councils point at their successors), former and current upper-tier
@@ -69,7 +69,7 @@ def norm(name):
 
 def main(source):
     source = Path(source)
-    seed = read(HERE.parents[2] / "seed" / "reference" / "areas.csv")
+    seed = read(HERE / "areas.csv")
     known = {norm(row["name"]) for row in seed}
     by_name = {norm(row["name"]): row["code"] for row in seed}
     rows = []

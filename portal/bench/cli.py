@@ -1,0 +1,107 @@
+"""`flask bench …`: every benchmark in one group. `search`: search, matching and
+recommendation speed at a given scale; `matching --data DIR`: the matching quality benchmark
+(MATCHING.md); `recommendations`: the time to score a supplier again after a profile edit;
+`imports`: the shape of the package import graph."""
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+bench_cli = AppGroup("bench", help="Measure speed and quality.")
+commands = [bench_cli]
+
+
+@bench_cli.command("search")
+@click.option("--suppliers", default=1000, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="How many supplier profiles to generate.")
+@click.option("--opportunities", default=100, show_default=True,
+              type=click.IntRange(1, 1_000_000), help="How many forward-plan entries to generate.")
+def bench_search(suppliers, opportunities):
+    """Time keyword search, matching, recommendations, indexing and a rebuild on a temporary
+    database; print one `name value` line each."""
+    from portal.bench.search import run
+
+    for line in run(suppliers, opportunities,
+                    progress=lambda message: click.echo(f"  {message}", err=True)):
+        click.echo(line)
+
+
+@bench_cli.command("imports")
+def bench_imports():
+    """The package import graph: pairs importing each other, imports inside functions and
+    module cycles."""
+    from portal.bench.imports import report
+
+    for line in report(Path(__file__).resolve().parents[1]):
+        click.echo(line)
+
+
+@bench_cli.command("matching")
+@click.option("--data", "data_dir", required=True,
+              type=click.Path(exists=True, file_okay=False, dir_okay=True),
+              help="Directory holding profiles.csv, queries.jsonl, qrels.csv and the two "
+                   "candidate files.")
+def bench_matching(data_dir):
+    """Rank each grant's true recipient among candidate profiles; print the 21 result lines."""
+    from portal.bench.matching import BenchmarkError, run
+
+    try:
+        lines = run(data_dir, progress=lambda message: click.echo(f"  {message}", err=True))
+    except BenchmarkError as error:
+        raise click.ClickException(str(error)) from None
+    for line in lines:
+        click.echo(line)
+
+
+@bench_cli.command("recommendations")
+@click.option("--suppliers", default=20, show_default=True,
+              help="How many suppliers to score again: half those listed most, half at random.")
+def bench_recommendations(suppliers):
+    """Time scoring suppliers again as after a profile edit; nothing is changed."""
+    for line in measure_rescoring(suppliers,
+                                  progress=lambda message: click.echo(f"  {message}", err=True)):
+        click.echo(line)
+
+
+def measure_rescoring(count, progress=None, seed=7):
+    """Score `count` suppliers again, twice over (the first pass reads and parses the entries,
+    which a running worker keeps), in a session that is rolled back; return result lines."""
+    import random
+    import statistics
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from portal.extensions import db
+    from portal.matching.models import OpportunityMatch
+    from portal.matching.ranking import SUPPLIER_TYPES
+    from portal.matching.rescore import rescore_supplier
+    from portal.organisations.models import Organisation
+
+    with Session(bind=db.engine) as session:
+        busiest = session.scalars(
+            select(OpportunityMatch.organisation_id).group_by(OpportunityMatch.organisation_id)
+            .order_by(func.count().desc(), OpportunityMatch.organisation_id)
+            .limit(count // 2)).all()
+        others = sorted(set(session.scalars(select(Organisation.id).where(
+            Organisation.org_type.in_(SUPPLIER_TYPES), Organisation.status == "active")))
+            - set(busiest))
+        chosen = busiest + random.Random(seed).sample(others, min(len(others),
+                                                                   count - len(busiest)))
+        passes = []
+        for label in ("first", "again"):
+            passes.append([rescore_supplier(session, org_id) for org_id in chosen])
+            session.rollback()
+            if progress:
+                progress(f"{label} pass: {len(chosen)} suppliers")
+    if not chosen:
+        return ["suppliers: 0"]
+    lines = [f"suppliers: {len(chosen)}",
+             f"entries_p50: {statistics.median(r.entries for r in passes[0]):.0f}",
+             f"entries_max: {max(r.entries for r in passes[0])}"]
+    for label, results in zip(("first_pass", "warm"), passes):
+        times = sorted(r.milliseconds for r in results)
+        lines += [f"{label}_p50_ms: {statistics.median(times):.0f}",
+                  f"{label}_p95_ms: {times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]}",
+                  f"{label}_max_ms: {times[-1]}"]
+    return lines

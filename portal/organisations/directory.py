@@ -1,0 +1,533 @@
+"""Finding organisations: the directory's filters, search, sorting and pages, the counts beside
+each filter option (facets, shared with the accredited register and the forward plan), the
+choices the filters offer, and the home page's counts by type.
+
+Profile edits live in `services.py`; this module only reads."""
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field, fields, replace
+
+from flask import g
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from portal.core.exceptions import DomainError
+from portal.extensions import db
+from portal.organisations.models import (
+    INCOME_BANDS, ORG_TYPES, Organisation, organisation_area, organisation_cpv,
+)
+from portal.organisations.services import AREA_KIND_ORDER, cpv_ancestors, social_service_codes
+from portal.reference import services as reference
+from portal.reference.models import Area, CpvCode
+from portal.search.services import (
+    index_version, search_organisation_ids, snippet, suggest_organisation_search,
+)
+
+SORTS = {
+    "relevance": "Best match",
+    "name": "Name (A to Z)",
+    "name_desc": "Name (Z to A)",
+    "income": "Largest income first",
+}
+# A search finding fewer results than this looks for a better spelling.
+FEW_RESULTS = 5
+
+
+def directory_counts():
+    """Number of active organisations of each type, for the home page."""
+    rows = db.session.execute(
+        select(Organisation.org_type, func.count(Organisation.id))
+        .where(Organisation.status == "active").group_by(Organisation.org_type)
+    ).all()
+    counts = {key: 0 for key in ORG_TYPES}
+    counts.update(dict(rows))
+    return counts
+
+
+# --- Filters, search and pages ------------------------------------------------------------------
+
+@dataclass
+class DirectoryQuery:
+    """Validated directory filters. Every field is optional."""
+
+    type: str | None = None
+    area: str | None = None
+    cpv: str | None = None
+    income_band: str | None = None
+    q: str | None = None
+    sort: str | None = None
+
+    @property
+    def effective_sort(self):
+        if self.sort:
+            return self.sort
+        return "relevance" if self.q else "name"
+
+    def as_args(self):
+        """The non-empty filters, as query-string arguments."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
+def _check_choice(value, allowed, field_name, message):
+    if value and value not in allowed:
+        raise DomainError(message, field=field_name)
+
+
+def parse_directory_query(args):
+    """Validate directory filters from query-string style `args`.
+
+    Raises DomainError naming the first bad field.
+    """
+    values = {f.name: (args.get(f.name) or "").strip() or None for f in fields(DirectoryQuery)}
+    _check_choice(values["type"], ORG_TYPES, "type", "Choose a type of organisation from the list")
+    _check_choice(values["income_band"], INCOME_BANDS, "income_band",
+                  "Choose an income band from the list")
+    _check_choice(values["sort"], SORTS, "sort", "Choose how to sort from the list")
+    if values["area"] and db.session.get(Area, values["area"]) is None:
+        raise DomainError("Choose an area from the list", field="area")
+    if values["cpv"] and db.session.get(CpvCode, values["cpv"]) is None:
+        raise DomainError("Enter an 8-digit CPV code from the list, like 85300000", field="cpv")
+    if values["q"] and len(values["q"]) > 200:
+        raise DomainError("Search text must be 200 characters or fewer", field="q")
+    return DirectoryQuery(**values)
+
+
+def in_area_condition(code):
+    """Organisations working in `code`: listing the area itself or anywhere inside it."""
+    return Organisation.id.in_(
+        select(organisation_area.c.organisation_id)
+        .where(organisation_area.c.area_code.in_(sorted(area_and_inside(code)))))
+
+
+def in_category_condition(code):
+    """Organisations offering `code` or anything more specific below it."""
+    prefix = reference.cpv_descendant_prefix(code)
+    return Organisation.id.in_(
+        select(organisation_cpv.c.organisation_id)
+        .where(organisation_cpv.c.cpv_code.like(f"{prefix}%")))
+
+
+def _conditions(query, ranked=None):
+    """The directory's SQL conditions by filter name. `ranked` holds the ids the search index
+    found for the free text (looked up when not given)."""
+    conditions = {}
+    if query.type:
+        conditions["type"] = Organisation.org_type == query.type
+    if query.income_band:
+        conditions["income_band"] = Organisation.income_band == query.income_band
+    if query.area:
+        conditions["area"] = in_area_condition(query.area)
+    if query.cpv:
+        conditions["cpv"] = in_category_condition(query.cpv)
+    if query.q:
+        conditions["q"] = Organisation.id.in_(
+            search_organisation_ids(query.q) if ranked is None else ranked)
+    return conditions
+
+
+def _filtered(query, ranked=None, leave_out=None):
+    """Active organisations matching `query`, without the filter named `leave_out`."""
+    conditions = [condition for name, condition in _conditions(query, ranked).items()
+                  if name != leave_out]
+    return select(Organisation).where(Organisation.status == "active", *conditions)
+
+
+_BAND_RANK = case({key: rank for rank, key in enumerate(INCOME_BANDS)},
+                  value=Organisation.income_band, else_=-1)
+
+
+def _sorted(stmt, sort):
+    name = func.lower(Organisation.name)
+    if sort == "name_desc":
+        return stmt.order_by(name.desc(), Organisation.id.desc())
+    if sort == "income":
+        return stmt.order_by(Organisation.latest_income.desc().nulls_last(), _BAND_RANK.desc(),
+                             name, Organisation.id)
+    return stmt.order_by(name, Organisation.id)
+
+
+_LISTING_OPTIONS = (selectinload(Organisation.areas), selectinload(Organisation.cpv_codes))
+
+
+class RankedPagination(Pagination):
+    """Pages over ids already in order (search relevance), loading one page of rows."""
+
+    def _query_items(self):
+        ids = self._query_args["ids"][self._query_offset:self._query_offset + self.per_page]
+        rows = db.session.scalars(
+            select(Organisation).where(Organisation.id.in_(ids)).options(*_LISTING_OPTIONS)
+        ).all()
+        by_id = {org.id: org for org in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def _query_count(self):
+        return len(self._query_args["ids"])
+
+
+def search_directory(query, page=1, per_page=20, ranked=None):
+    """Active organisations matching `query`, one page at a time.
+
+    Free text goes through the search index and keeps its order unless another sort is asked
+    for; every other filter is SQL, so results always agree with the database. `ranked` is the
+    index's answer for the free text when the caller already has it.
+    """
+    if query.q and ranked is None:
+        ranked = search_organisation_ids(query.q)
+    stmt = _filtered(query, ranked)
+    if query.q and query.effective_sort == "relevance":
+        allowed = set(db.session.scalars(stmt.with_only_columns(Organisation.id)))
+        ordered = [org_id for org_id in ranked if org_id in allowed]
+        return RankedPagination(page=page, per_page=per_page, error_out=False,
+                                max_per_page=None, ids=ordered)
+    stmt = _sorted(stmt, query.effective_sort).options(*_LISTING_OPTIONS)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
+
+
+@dataclass
+class DirectoryPage:
+    query: DirectoryQuery
+    results: Pagination
+    facets: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+    snippets: dict = field(default_factory=dict)  # organisation id -> marked-up excerpt
+    suggestion: str | None = None  # "did you mean" search text
+
+
+def parse_leniently(parse, names, args):
+    """Parse filters with `parse`; a bad one is reported and left out, the others still apply.
+    Returns (query, errors)."""
+    values = {name: args.get(name) for name in names}
+    errors = []
+    while True:
+        try:
+            return parse(values), errors
+        except DomainError as problem:
+            errors.append(problem)
+            values[problem.field] = None
+
+
+def browse_directory(args, page=1, per_page=20):
+    """The directory page: filters read from `args`, one page of results, how many results
+    each filter option would give, excerpts marking the searched-for words, and a spelling
+    suggestion when the search finds little. A bad filter is reported and left out."""
+    query, errors = parse_leniently(parse_directory_query,
+                                     [f.name for f in fields(DirectoryQuery)], args)
+    ranked = search_organisation_ids(query.q) if query.q else None
+    results = search_directory(query, page, per_page, ranked)
+    return DirectoryPage(
+        query, results, directory_facets(query, ranked, results.total), errors,
+        snippets=description_snippets(results.items, query.q),
+        suggestion=better_search(query, results.total,
+                                 lambda q: search_directory(q, 1, 1).total,
+                                 suggest_organisation_search))
+
+
+def description_snippets(items, q):
+    """{id: excerpt of the description with the words of `q` marked} for items that have one."""
+    if not q:
+        return {}
+    found = {item.id: snippet(item.description, q) for item in items}
+    return {key: value for key, value in found.items() if value}
+
+
+def better_search(query, total, count, suggest):
+    """Search text to offer as "did you mean" when `query` finds fewer than FEW_RESULTS: a
+    respelling the index suggests, kept only if it finds more with the same filters."""
+    if not query.q or total >= FEW_RESULTS:
+        return None
+    respelt = suggest(query.q)
+    if not respelt or respelt.casefold() == query.q.casefold():
+        return None
+    return respelt if count(replace(query, q=respelt)) > total else None
+
+
+# Directory facet counts are kept for a while per process: at 100,000 organisations they take
+# most of a second to count. A change to any organisation changes the index version, which
+# starts afresh; the age limit covers changes the index never sees (a bulk load in SQL).
+FACET_CACHE_SECONDS = 300
+FACET_CACHE_SIZE = 64
+_facet_cache = OrderedDict()
+_facet_lock = threading.Lock()
+
+
+def directory_facets(query, ranked, total):
+    """Filter options with counts for the directory; see the Facets section. Counts are cached
+    for the same filters and search while the index is unchanged (see FACET_CACHE_SECONDS)."""
+    key = (index_version(), tuple(sorted(replace(query, sort=None).as_args().items())), total)
+    now = time.monotonic()
+    with _facet_lock:
+        found = _facet_cache.get(key)
+        if found is not None and now - found[0] < FACET_CACHE_SECONDS:
+            _facet_cache.move_to_end(key)
+            return found[1]
+    facets = _count_directory_facets(query, ranked, total)
+    with _facet_lock:
+        _facet_cache[key] = (now, facets)
+        while len(_facet_cache) > FACET_CACHE_SIZE:
+            _facet_cache.popitem(last=False)
+    return facets
+
+
+def _count_directory_facets(query, ranked, total):
+    def base(name):
+        return _filtered(query, ranked, leave_out=name)
+
+    def ids(name):
+        return base(name).with_only_columns(Organisation.id)
+
+    cpv_pairs = select(organisation_cpv.c.organisation_id.label("owner"),
+                       organisation_cpv.c.cpv_code.label("code")).subquery()
+    return {
+        "type": flat_facet(ORG_TYPES, grouped_counts(base("type"), Organisation.org_type),
+                           query.type, "Any type"),
+        "area": area_facet(query.area, organisation_area.c.organisation_id,
+                           organisation_area.c.area_code, ids("area"), total),
+        "cpv": cpv_facet(query.cpv, cpv_pairs, ids("cpv"), total),
+        "income_band": flat_facet({k: v[0] for k, v in INCOME_BANDS.items()},
+                                  grouped_counts(base("income_band"), Organisation.income_band),
+                                  query.income_band, "Any income"),
+    }
+
+
+def directory_filter_options(current_cpv=None):
+    """Choices for the directory's area and category filters."""
+    areas = db.session.scalars(select(Area)).all()
+    areas.sort(key=lambda a: (AREA_KIND_ORDER.get(a.kind, 9), a.name))
+    divisions = db.session.scalars(
+        select(CpvCode).where(CpvCode.parent_code.is_(None)).order_by(CpvCode.code)).all()
+    categories = divisions + [c for c in social_service_codes() if c not in divisions]
+    if current_cpv and current_cpv not in {c.code for c in categories}:
+        extra = db.session.get(CpvCode, current_cpv)
+        categories = ([extra] if extra else []) + categories
+    return {"areas": areas, "categories": categories}
+
+
+# --- Facets: how many results each filter option would give -------------------------------------
+# Shared by the directory, the accredited register and the forward plan. Counts are SQL over the
+# same conditions as the results (exact, and in step with the database); each facet's counts
+# leave out that facet's own choice, so every option shows what choosing it would give.
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int | None = None
+    selected: bool = False
+
+    @property
+    def text(self):
+        return self.label if self.count is None else f"{self.label} ({self.count:,})"
+
+
+def flat_facet(labels, counts, chosen, any_label, any_count=None):
+    """Options for a one-level filter: "any" first, then each choice with its count. Choices
+    with no results are left out unless chosen. Without `any_count`, each result is taken to
+    have exactly one value, so "any" counts them all."""
+    total = sum(counts.values()) if any_count is None else any_count
+    options = [FacetOption("", any_label, total, not chosen)]
+    options += [FacetOption(str(key), label, counts.get(key, 0), str(key) == str(chosen or ""))
+                for key, label in labels.items() if counts.get(key) or str(key) == str(chosen)]
+    return options
+
+
+def grouped_counts(stmt, column):
+    """{value of `column`: rows} over the rows `stmt` selects."""
+    rows = db.session.execute(stmt.with_only_columns(column, func.count()).group_by(column))
+    return dict(rows.all())
+
+
+def count_ids(base_ids):
+    return db.session.scalar(select(func.count()).select_from(base_ids.subquery()))
+
+
+class AreaTree:
+    """UK areas as the filters show them: England and its regions, the other nations, then
+    counties and authorities. Read once per request."""
+
+    def __init__(self, areas):
+        self.by_code = {a.code: a for a in areas}
+        self.children = {}
+        # A nation divided into regions is listed beside them, so the regions come first.
+        self.regional_nations = sorted({a.country_code for a in areas if a.kind == "region"})
+        for area in sorted(areas, key=lambda a: a.name):
+            self.children.setdefault(self._parent(area), []).append(area)
+        self.children[None] = sorted(
+            (a for a in self.children.get(None, []) if a.code not in self.regional_nations),
+            key=lambda a: (a.kind != "region", a.name))
+        for nation in self.regional_nations:
+            self.children[nation] = [a for a in self.children[None] if a.country_code == nation]
+
+    def _parent(self, area):
+        if area.kind == "authority":
+            return area.county_code or area.region_code or area.country_code
+        if area.kind == "county":
+            return area.region_code or area.country_code
+        return None
+
+    def parent(self, code):
+        area = self.by_code.get(code)
+        return self._parent(area) if area is not None else None
+
+    def path(self, code):
+        """The areas above `code` as the filter shows them, widest first."""
+        chain, parent = [], self.parent(code)
+        while parent is not None:
+            chain.append(self.by_code[parent])
+            parent = self.parent(parent)
+        return list(reversed(chain))
+
+    def within(self, code):
+        """`code` and every area inside it (counties, authorities; a nation's regions)."""
+        return {code} | {a.code for a in self.by_code.values()
+                         if code in (a.county_code, a.region_code, a.country_code)}
+
+
+def area_tree():
+    if "area_tree" not in g:
+        g.area_tree = AreaTree(db.session.scalars(select(Area)).all())
+    return g.area_tree
+
+
+def area_and_inside(code):
+    """The codes an organisation or entry may list to count as working in `code`: the area
+    itself or anywhere inside it (a county-wide charity is in the region's results)."""
+    return area_tree().within(code)
+
+
+def _child_key(tree, parent):
+    """SQL for the option (a child of `parent`) that each area row falls under."""
+    kind = tree.by_code[parent].kind if parent else None
+    if kind is None or parent in tree.regional_nations:
+        return func.coalesce(Area.region_code, case(
+            (Area.kind.in_(("region", "country")), Area.code), else_=Area.country_code))
+    if kind == "region":
+        return func.coalesce(Area.county_code, Area.code)
+    return Area.code
+
+
+def _area_child_counts(tree, parent, link_owner, link_code, base_ids):
+    """{code: count} for the children of `parent` and, from the same rows in one pass over the
+    area links, for `parent` itself (at the top level: for each nation)."""
+    rows = (select(_child_key(tree, parent).label("option"),
+                   func.coalesce(Area.country_code, Area.code).label("nation"),
+                   link_owner.label("owner"))
+            .select_from(link_owner.table.join(Area, Area.code == link_code)))
+    if parent:
+        # Start from the links to areas inside `parent` (through the index on their codes):
+        # "+ 0" keeps SQLite from instead probing every result's links, area by area.
+        rows = rows.where(link_code.in_(sorted(tree.within(parent))),
+                          (link_owner + 0).in_(base_ids))
+    else:
+        rows = rows.where(link_owner.in_(base_ids))
+    rows = rows.cte("facet_rows")
+    owners = func.count(db.distinct(rows.c.owner))
+    whole = (select(db.literal("whole"), db.literal(parent), owners) if parent else
+             select(db.literal("whole"), rows.c.nation, owners).group_by(rows.c.nation))
+    stmt = db.union_all(select(db.literal("part"), rows.c.option, owners)
+                        .group_by(rows.c.option), whole)
+    found = {"part": {}, "whole": {}}
+    for kind, code, number in db.session.execute(stmt):
+        found[kind][code] = number
+    children = {a.code for a in tree.children.get(parent, [])}
+    counts = {code: n for code, n in found["part"].items() if code in children}
+    counts.update(found["whole"])
+    return counts
+
+
+def _area_counts(tree, codes, link_owner, link_code, base_ids):
+    """{code: count} for a few areas at once, in one scan."""
+    if not codes:
+        return {}
+    columns = [func.count(db.distinct(case((link_code.in_(sorted(tree.within(code))),
+                                            link_owner)))) for code in codes]
+    row = db.session.execute(select(*columns).where(link_owner.in_(base_ids))).one()
+    return dict(zip(codes, row))
+
+
+def area_facet(chosen, link_owner, link_code, base_ids, total):
+    """Options for the area filter: England, its regions and the other nations; once one is
+    chosen, the way back up and the areas inside it (or, for an authority, the ones beside
+    it). `link_owner` and `link_code` are the columns linking results to their areas;
+    `base_ids` selects the results of every other filter and `total` counts those of all."""
+    tree = area_tree()
+    chosen = chosen if chosen in tree.by_code else None
+    has_children = bool(tree.children.get(chosen)) if chosen else True
+    listed_parent = chosen if has_children else tree.parent(chosen)
+    wider = [a.code for a in tree.path(chosen)] if chosen else []
+    if chosen and has_children:
+        wider.append(chosen)
+    elif listed_parent is None:
+        wider = list(tree.regional_nations)
+    counts = _area_child_counts(tree, listed_parent, link_owner, link_code, base_ids)
+    counts.update(_area_counts(tree, [c for c in wider if c != chosen and c not in counts],
+                               link_owner, link_code, base_ids))
+    if chosen:
+        counts[chosen] = total
+    options = [FacetOption("", "Anywhere", count_ids(base_ids) if chosen else total,
+                           chosen is None)]
+    # The way back up reads "All of …"; the choice itself and the top level are plain names.
+    options += [FacetOption(code, tree.by_code[code].name if listed_parent is None
+                            or code == chosen else f"All of {tree.by_code[code].name}",
+                            counts.get(code, 0), code == chosen)
+                for code in wider if counts.get(code) or code == chosen]
+    options += [FacetOption(a.code, a.name, counts.get(a.code, 0), a.code == chosen)
+                for a in tree.children.get(listed_parent, [])
+                if counts.get(a.code) or a.code == chosen]
+    return options
+
+
+def _cpv_labels(codes):
+    if not codes:
+        return {}
+    return dict(db.session.execute(select(CpvCode.code, CpvCode.description)
+                                   .where(CpvCode.code.in_(sorted(codes)))).all())
+
+
+def _cpv_child_counts(parent, pairs, base_ids):
+    """{code: count} for the codes one level below `parent` (None: the divisions), read from
+    the code digits: a child adds one non-zero digit to its parent's."""
+    parent_prefix = reference.cpv_descendant_prefix(parent.code) if parent else ""
+    width = len(parent_prefix) + 1 if parent else 2
+    key = func.substr(pairs.c.code, 1, width).label("option")
+    stmt = select(key, func.count(db.distinct(pairs.c.owner))).where(pairs.c.owner.in_(base_ids))
+    if parent:
+        stmt = stmt.where(pairs.c.code.like(f"{parent_prefix}%"))
+    rows = db.session.execute(stmt.group_by(key)).all()
+    return {k.ljust(8, "0"): n for k, n in rows
+            if k and len(k) == width and not (parent and k.endswith("0"))}
+
+
+def cpv_facet(chosen, pairs, base_ids, total):
+    """Options for the category filter: the divisions; once one is chosen, the way back up and
+    the groups (then classes, and so on) below it, or beside it when it has none. `pairs` is a
+    selectable of (owner, code) rows; `base_ids` and `total` as for area_facet."""
+    node = db.session.get(CpvCode, chosen) if chosen else None
+    has_children = node is None or bool(reference.cpv_children(node.code))
+    wider = (cpv_ancestors(node) if node else []) + ([node] if node and has_children else [])
+    counts = _cpv_child_counts(node if has_children else node.parent, pairs, base_ids)
+    counts.update(_cpv_counts([c for c in wider if c is not node], pairs, base_ids))
+    if node is not None:
+        counts[node.code] = total
+    labels = _cpv_labels(set(counts))
+    options = [FacetOption("", "Any category", count_ids(base_ids) if node else total,
+                           node is None)]
+    options += [FacetOption(c.code, f"{c.code} {c.description}" if c is node
+                            else f"All of {c.code} {c.description}", counts[c.code], c is node)
+                for c in wider if counts[c.code] or c is node]
+    listed = {c.code for c in wider}
+    options += [FacetOption(code, f"{code} {labels[code]}", number,
+                            node is not None and code == node.code)
+                for code, number in sorted(counts.items())
+                if code in labels and code not in listed]
+    return options
+
+
+def _cpv_counts(codes, pairs, base_ids):
+    if not codes:
+        return {}
+    columns = [func.count(db.distinct(case((pairs.c.code.like(
+        f"{reference.cpv_descendant_prefix(c.code)}%"), pairs.c.owner)))) for c in codes]
+    row = db.session.execute(select(*columns).where(pairs.c.owner.in_(base_ids))).one()
+    return {c.code: n for c, n in zip(codes, row)}
