@@ -71,7 +71,7 @@ class Config:
     RESET_TOKEN_MAX_AGE = 60 * 60
     INVITE_TOKEN_MAX_AGE = 60 * 60 * 24 * 14
 
-    # Uploaded documents live outside static/, under random names (see portal/pipeline/storage.py).
+    # Uploaded documents live outside static/, under random names (see portal/pipeline/uploads.py).
     PIPELINE_UPLOAD_DIR = os.environ.get("PIPELINE_UPLOAD_DIR", str(INSTANCE_DIR / "uploads" / "pipeline"))
     PIPELINE_MAX_UPLOAD_BYTES = _env_int("PIPELINE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
     OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-pthfnd")

@@ -13,7 +13,7 @@ from portal.core.mail import send_email
 from portal.core.mixins import utcnow
 from portal.extensions import db
 from portal.organisations.models import Organisation
-from portal.pipeline import storage
+from portal.pipeline import uploads
 from portal.pipeline.models import (
     ACCREDITATION_REQUIREMENTS, INTEREST_KINDS, RESERVATIONS, ROUTES, SOCIAL_VALUE_THEMES,
     TRANSITIONS, Award, AwardWinner, Interest, Lot, Opportunity, OpportunityDocument, Question,
@@ -471,11 +471,11 @@ def add_document(opportunity, upload, title, actor):
     """Check and store an uploaded file, then list it on the entry."""
     if opportunity.status not in EDITABLE_STATUSES:
         raise DomainError("This entry is finished and can no longer be changed")
-    checked = storage.check_upload(upload)
+    checked = uploads.check_upload(upload)
     title = (title or "").strip() or checked.original_name
     if len(title) > 200:
         raise DomainError("The title must be 200 characters or fewer", field="title")
-    stored_name = storage.save(checked)
+    stored_name = uploads.save(checked)
     document = OpportunityDocument(
         title=title, original_name=checked.original_name, stored_name=stored_name,
         content_type=checked.content_type, size=checked.size, uploaded_by_id=_actor_id(actor))
@@ -488,7 +488,7 @@ def add_document(opportunity, upload, title, actor):
         db.session.commit()
     except Exception:
         db.session.rollback()
-        storage.delete(stored_name)
+        uploads.delete(stored_name)
         raise
     return document
 
@@ -508,7 +508,7 @@ def remove_document(opportunity, document_id, actor):
     audit.record("opportunity.document_removed", opportunity, actor_id=_actor_id(actor),
                  document=document.id, title=document.title)
     db.session.commit()
-    storage.delete(document.stored_name)
+    uploads.delete(document.stored_name)
     return document
 
 
@@ -516,7 +516,7 @@ def document_for_download(opportunity_id, document_id, viewer):
     """A document of an entry the viewer may see, with the path of its stored file."""
     opportunity = get_public_opportunity(opportunity_id, viewer)
     document = _document(opportunity, document_id)
-    path = storage.path_for(document.stored_name)
+    path = uploads.path_for(document.stored_name)
     if not path.exists():
         raise NotFound("Document not found")
     return document, path
@@ -724,4 +724,4 @@ def new_token():
 
 
 def upload_limit():
-    return current_app.config.get("PIPELINE_MAX_UPLOAD_BYTES", storage.MAX_DOCUMENT_BYTES)
+    return current_app.config.get("PIPELINE_MAX_UPLOAD_BYTES", uploads.MAX_DOCUMENT_BYTES)

@@ -720,7 +720,7 @@ IMPORT_EXTENSIONS = ("csv", "xlsx", "txt")
 
 
 def _stash_dir():
-    from portal.pipeline.storage import upload_dir
+    from portal.pipeline.uploads import upload_dir
     path = upload_dir() / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
