@@ -27,7 +27,7 @@ from portal.core.mixins import utcnow
 from portal.extensions import db
 from portal.matching import recommend, rescore
 from portal.matching.indexing import PROFILE_PARTS
-from portal.matching.models import MatchRefresh, SupplierRefresh
+from portal.matching.models import SupplierRefresh
 from portal.organisations.models import Organisation
 from portal.pipeline.models import Lot, Opportunity
 
@@ -59,14 +59,17 @@ def subscriber():
 def changed_keys(obj):
     """("entry", id) or ("supplier", id) for a row whose change alters stored matches."""
     if isinstance(obj, Opportunity):
-        deleted = inspect(obj).deleted or inspect(obj).was_deleted
-        return [("entry", obj.id)] if obj.id and not deleted and _changed(
-            obj, MATCHED_ATTRIBUTES) else []
+        changed = obj.id and not _gone(obj) and _changed(obj, MATCHED_ATTRIBUTES)
+        return [("entry", obj.id)] if changed else []
     if isinstance(obj, Lot):
-        return [("entry", obj.opportunity_id)] if obj.opportunity_id and not (
-            inspect(obj).deleted or inspect(obj).was_deleted) else []
+        return [("entry", obj.opportunity_id)] if obj.opportunity_id and not _gone(obj) else []
     supplier = _profile_changed(obj)
     return [("supplier", supplier)] if supplier else []
+
+
+def _gone(obj):
+    state = inspect(obj)
+    return state.deleted or state.was_deleted
 
 
 def _profile_changed(obj):
@@ -80,7 +83,7 @@ def _profile_changed(obj):
 
 def _changed(obj, names):
     state = inspect(obj)
-    if state.pending or state.deleted or state.was_deleted or names is None:
+    if state.pending or _gone(obj) or names is None:
         return True
     return any(state.attrs[name].history.has_changes() for name in names)
 
@@ -100,7 +103,8 @@ def follow(app, keys):
 
 def _record(app, session, entries, suppliers):
     """Mark everything out of date; returns the (entries, suppliers) to refresh at once."""
-    entries = [entry.id for entry in recommend.load_entries(session, ids=entries)]
+    entries = session.scalars(select(Opportunity.id).where(Opportunity.id.in_(sorted(entries)))
+                              .order_by(Opportunity.id)).all() if entries else []
     recommend.mark_stale(session, entries)
     if len(suppliers) > MAX_INLINE_PROFILES:
         marked = recommend.mark_listing_stale(session, suppliers)
@@ -138,13 +142,9 @@ def refresh_suppliers(session, organisation_ids=None):
     return done
 
 
-def is_updating(session, organisation_id=None, opportunity_id=None):
-    """Whether a supplier's recommendations, or an entry's matches, are waiting to be
-    refreshed."""
-    if organisation_id is not None:
-        return session.get(SupplierRefresh, organisation_id) is not None
-    state = session.get(MatchRefresh, opportunity_id)
-    return bool(state and state.stale)
+def is_updating(session, organisation_id):
+    """Whether a supplier's stored matches are still waiting to follow its profile."""
+    return session.get(SupplierRefresh, organisation_id) is not None
 
 
 # --- the refresher -----------------------------------------------------------------------------

@@ -130,12 +130,11 @@ class SearchIndex(Repairable):
         target, staging = new_index(self.directory, self.kind.schema, self.kind.name)
         writer = BulkWriter(target, codec=codec())
         count = 0
-        for batch in _batches(documents, REBUILD_BATCH):
-            for document in documents_of(self.kind, batch):
-                writer.add_document(**document)
-                count += 1
-                if progress:
-                    progress(count)
+        for document in documents_in_batches(self.kind, documents):
+            writer.add_document(**document)
+            count += 1
+            if progress:
+                progress(count)
         writer.commit()
         self._replace(target, staging)
         return count
@@ -329,15 +328,10 @@ class SearchIndex(Repairable):
         return found
 
 
-def _batches(items, size):
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def documents_in_batches(kind, rows):
+    """The documents of `rows` (or documents already made), made a batch at a time."""
+    for batch in itertools.batched(rows, REBUILD_BATCH):
+        yield from documents_of(kind, batch)
 
 
 def documents_of(kind, batch):

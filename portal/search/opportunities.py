@@ -82,7 +82,7 @@ class OpportunityIndex(Repairable):
         target, staging = new_index(self.directory, self.kind.schema, self.kind.name)
         writer = BulkWriter(target)
         count = 0
-        for document in _documents(self.kind, documents):
+        for document in ranked.documents_in_batches(self.kind, documents):
             writer.add_document(**document)
             count += 1
             if progress:
@@ -121,12 +121,6 @@ def clean_query(text):
     words = "".join(c if c.isalnum() else " " for c in text).split()
     words = [w for w in words if w.upper() not in {"AND", "OR", "NOT", "TO"}]
     return " ".join(words[:MAX_QUERY_WORDS])
-
-
-def _documents(kind, rows):
-    """Documents from rows (or documents already made), one at a time."""
-    for row in rows:
-        yield row if isinstance(row, dict) else kind.documents([row])[0]
 
 
 def get_opportunity_index(app=None):

@@ -12,7 +12,7 @@ from portal.search import index as organisation_index
 from portal.search import opportunities as opportunity_index
 from portal.search import display
 from portal.search.analysis import surface_forms, terms
-from portal.search.index import REBUILD_BATCH, Hit, documents_of, get_index
+from portal.search.index import REBUILD_BATCH, Hit, documents_in_batches, documents_of, get_index
 from portal.search.opportunities import get_opportunity_index
 from portal.search.repair import SearchUnavailable, exclusive, guarded
 
@@ -124,10 +124,8 @@ def check():
 
 def _expected_versions(index):
     """{id: version} of every row's document as the database holds it now."""
-    versions = {}
-    for batch in itertools.batched(index.kind.load(db.session), REBUILD_BATCH):
-        versions.update((d["id"], d["version"]) for d in index.kind.documents(batch))
-    return versions
+    return {d["id"]: d["version"]
+            for d in documents_in_batches(index.kind, index.kind.load(db.session))}
 
 
 def _compare(expected, indexed):
