@@ -2,8 +2,9 @@
 
 After each flush the rows added, changed or deleted are shown to every subscriber, which says
 which keys (ids of documents, entries, suppliers) they affect; the keys are collected on the
-session. After the outermost commit each subscriber is given its keys, in the order they were
-subscribed; an outermost rollback drops them. A subscriber's failure is logged and never undoes
+session. Once the outermost transaction has committed and ended (so the session can be used
+again, as a subscriber reading through it may), each subscriber is given its keys, in the order
+they were subscribed; an outermost rollback drops them. A subscriber's failure is logged and never undoes
 the commit, nor stops the subscribers after it.
 
 Subscribers are registered explicitly, in order, by `create_app` (see `init_app`): the search
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "changes_pending"
+_COMMITTED_KEY = "changes_committed"
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ def _listen():
     if getattr(_listen, "done", False):
         return
     event.listen(Session, "after_flush", _collect)
-    event.listen(Session, "after_commit", _dispatch)
+    event.listen(Session, "after_commit", _committed)
+    event.listen(Session, "after_transaction_end", _dispatch)
     event.listen(Session, "after_soft_rollback", _drop)
     _listen.done = True
 
@@ -70,12 +73,22 @@ def _collect(session, _flush_context):
             pending.setdefault(subscriber.name, set()).update(keys)
 
 
-def _dispatch(session):
+def _committed(session):
     if session.in_nested_transaction():
         return  # a savepoint: the outer transaction is not committed yet
     pending = session.info.pop(_PENDING_KEY, None)
+    if pending:
+        session.info[_COMMITTED_KEY] = pending
+
+
+def _dispatch(session, transaction):
+    # After the commit itself the session is still closing its transaction and refuses SQL;
+    # once the outermost transaction has ended, a subscriber may use it again.
+    if transaction.parent is not None or _COMMITTED_KEY not in session.info:
+        return
+    pending = session.info.pop(_COMMITTED_KEY)
     app = _current_app()
-    if not pending or app is None:
+    if app is None:
         return
     for subscriber in subscribers(app):
         if subscriber.name in pending:

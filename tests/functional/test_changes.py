@@ -116,3 +116,24 @@ def test_the_recommendations_page_says_it_is_updating(app, client, db, make_org,
     following.refresh_suppliers(db.session)
     page = client.get("/recommendations").get_data(as_text=True)
     assert "being updated" not in page
+
+
+def test_a_subscriber_may_read_through_the_session(app, db, make_org):
+    """A subscriber that reads (as a search repair or a rescoring does, through the app's
+    session) gets an answer: it runs once the committed transaction has ended, not while the
+    session is still closing it."""
+    from sqlalchemy import func, select
+
+    from portal.organisations.models import Organisation
+
+    counted = []
+    original = app.extensions["changes"]
+    app.extensions["changes"] = original + (Subscriber(
+        "reader", changes.one(lambda obj: getattr(obj, "id", None)),
+        lambda _app, _keys: counted.append(db.session.scalar(
+            select(func.count()).select_from(Organisation)))),)
+    try:
+        make_org("Session Reading Trust")
+    finally:
+        app.extensions["changes"] = original
+    assert counted == [1]
