@@ -48,6 +48,8 @@ def opportunity_matches(opportunity_id, principal):
                                         _external=True)},
         "lot": {"id": lot.id, "number": lot.number, "title": lot.title} if lot else None,
         "items": [_match(row) for row in rows],
+        # Suppliers with relevant experience that may not take part, by the rule they fail.
+        "left_out": getattr(rows, "left_out", {}),
     })
 
 
@@ -65,6 +67,7 @@ def _match(row):
         "explanation": row.match.explanation,
         "invited": row.invitation is not None,
         "interest_registered": row.interest is not None,
+        "can_receive_invitations": row.reachable,
     }
 
 
@@ -180,13 +183,20 @@ def _matching_schemas():
             "reasons": reasons, "explanation": string,
             "invited": {"type": "boolean",
                         "description": "Whether the caller's organisation has invited it"},
-            "interest_registered": {"type": "boolean"}}),
+            "interest_registered": {"type": "boolean"},
+            "can_receive_invitations": {
+                "type": "boolean",
+                "description": "Whether anyone there has a confirmed account to be emailed"}}),
         "MatchList": _object({
             "opportunity": _object({"id": integer, "title": string, "status": string,
                                     "page": uri}),
             "lot": {"anyOf": [_object({"id": integer, "number": integer, "title": string}),
                               {"type": "null"}]},
-            "items": {"type": "array", "items": ref("Match")}}),
+            "items": {"type": "array", "items": ref("Match")},
+            "left_out": {"type": "object", "additionalProperties": integer,
+                         "description": "Suppliers with relevant experience that may not take "
+                                        "part (a required tier, a reservation), counted by the "
+                                        "rule they fail"}}),
         "Recommendation": _object({
             "opportunity": _object({"id": integer, "title": string, "status": string,
                                     "buyer": _object({"id": integer, "name": string}),

@@ -41,12 +41,23 @@ def bench_imports():
               type=click.Path(exists=True, file_okay=False, dir_okay=True),
               help="Directory holding profiles.csv, queries.jsonl, qrels.csv and the two "
                    "candidate files.")
-def bench_matching(data_dir):
-    """Rank each grant's true recipient among candidate profiles; print the 21 result lines."""
+@click.option("--baseline", type=click.Choice(["tfidf"]), default=None,
+              help="Rank with a plain TF-IDF cosine over the same texts instead of the "
+                   "portal's matcher.")
+@click.option("--folds", type=click.IntRange(min=2), default=None,
+              help="Split the queries into this many folds (by a hash of query_id) and print "
+                   "each figure's mean, standard deviation and per-fold values.")
+@click.option("--keep", type=click.IntRange(min=0), default=None,
+              help="How many suppliers each grant keeps for the recommendation direction: "
+                   "by default as many as the dashboard keeps; 0 keeps every one ranked.")
+def bench_matching(data_dir, baseline, folds, keep):
+    """Rank each grant's true recipient among candidate profiles, then each recipient's grants
+    as its dashboard would list them; print the 21 result lines and 4 recommendation lines."""
     from portal.bench.matching import BenchmarkError, run
 
     try:
-        lines = run(data_dir, progress=lambda message: click.echo(f"  {message}", err=True))
+        lines = run(data_dir, progress=lambda message: click.echo(f"  {message}", err=True),
+                    baseline=baseline, folds=folds, listed=keep)
     except BenchmarkError as error:
         raise click.ClickException(str(error)) from None
     for line in lines:
@@ -105,3 +116,22 @@ def measure_rescoring(count, progress=None, seed=7):
                   f"{label}_p95_ms: {times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]}",
                   f"{label}_max_ms: {times[-1]}"]
     return lines
+
+
+@bench_cli.command("judged")
+@click.option("--pairs", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The judgements CSV (default: benchmarks/judged/demo_pairs.csv).")
+@click.option("--unjudged", "unjudged_path", type=click.Path(dir_okay=False, writable=True),
+              default=None, help="Write the shown pairs nobody has judged to this CSV.")
+def bench_judged(pairs, unjudged_path):
+    """Precision of what the demo data shows: the judged suppliers' five recommendations and
+    the judged entries' first ten matches (benchmarks/judged/README.md)."""
+    from portal.bench.judged import JudgedSetError, run
+
+    try:
+        lines = run(lambda message: click.echo(f"  {message}", err=True), pairs_path=pairs,
+                    unjudged_path=unjudged_path)
+    except JudgedSetError as error:
+        raise click.ClickException(str(error)) from None
+    for line in lines:
+        click.echo(line)

@@ -3,22 +3,33 @@
 Organisations from DIR/profiles.csv go into a temporary database and search index, exactly as
 the portal stores suppliers; each grant becomes a MatchQuery; `rank_suppliers` ranks them.
 The answers (qrels.csv) are read only after every ranking is made.
+
+The full-pool rankings are also read the other way, as the supplier dashboard reads them
+(portal.bench.recommend); a TF-IDF baseline (portal.bench.baseline) can stand in for the
+matcher; and every figure can be given per fold of the queries, to show how much it varies.
 """
 import csv
+import hashlib
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import insert
 
+from portal.bench.baseline import rank_tfidf
+from portal.bench.recommend import recommend_metrics, supplier_lists, true_grants
+from portal.bench.recommend import report_lines as recommend_lines
 from portal.core.progress import every
 from portal.matching.query import MatchQuery
 from portal.matching.ranking import rank_suppliers
+from portal.matching.recommend import KEEP
 
 FILES = ("profiles.csv", "queries.jsonl", "qrels.csv", "candidates_random_n100.jsonl",
          "candidates_samefunder_n100.jsonl")
@@ -37,6 +48,10 @@ SETTINGS = ("random100", "samefunder100")
 # Descriptions some funders publish in place of a real one.
 PLACEHOLDERS = {"", "dummy", "n/a", "none", "-"}
 FULLPOOL_DEPTH = 100
+# The figures the summary line repeats.
+HEADLINE = ("random100.all.mrr", "samefunder100.all.mrr", "fullpool.all.recall@100")
+# Rankers to measure the portal's against: (bench, progress, depth) -> (orders, scored).
+BASELINES = {"tfidf": rank_tfidf}
 
 
 class BenchmarkError(Exception):
@@ -258,29 +273,44 @@ def query_for(row):
     )
 
 
-def rank_all(bench, ids, progress, weights=None, keep=None):
-    """Rankings (lists of recipient keys) per setting and query."""
+def rank_all(bench, ids, progress, weights=None, keep=None, depth=None):
+    """Rankings per setting and query (lists of recipient keys), and under "scored" each
+    query's full-pool (recipient key, score) pairs, best first, cut at `depth` (None: all
+    ranked), for the recommendation direction."""
     keys = {number: key for key, number in ids.items()}
-    rankings = {setting: {} for setting in (*SETTINGS, "fullpool")}
+    orders, scored = {setting: {} for setting in SETTINGS}, {}
     started = time.monotonic()
     for number, row in enumerate(bench.queries, 1):
         query = query_for(row)
         for setting in SETTINGS:
             given = [ids[k] for k in bench.candidates[setting][row["query_id"]]]
             matches = rank_suppliers(query, limit=None, candidate_keys=given, weights=weights)
-            rankings[setting][row["query_id"]] = [keys[m.organisation_id] for m in matches]
+            orders[setting][row["query_id"]] = [keys[m.organisation_id] for m in matches]
             if keep is not None:
                 keep[(setting, row["query_id"])] = matches
-        matches = rank_suppliers(query, limit=None if keep is not None else FULLPOOL_DEPTH,
-                                 weights=weights)
-        rankings["fullpool"][row["query_id"]] = [keys[m.organisation_id]
-                                                 for m in matches[:FULLPOOL_DEPTH]]
+        # As the dashboard ranks an entry (portal.matching.recommend.refresh_opportunity).
+        matches = rank_suppliers(query, limit=None, weights=weights)
+        scored[row["query_id"]] = [(keys[m.organisation_id], m.score)
+                                   for m in matches[:depth]]
         if keep is not None:
             keep[("fullpool", row["query_id"])] = matches
         if number % 25 == 0 or number == len(bench.queries):
             progress(f"ranked {number}/{len(bench.queries)} queries "
                      f"({time.monotonic() - started:.0f} s)")
-    return rankings
+    return with_full_pool(orders, scored)
+
+
+def _depth(listed):
+    """How deep to keep the scored full pool: enough for both directions (None: all)."""
+    return max(listed, FULLPOOL_DEPTH) if listed else None
+
+
+def with_full_pool(orders, scored):
+    """The rankings as metrics() and the recommendation direction read them: the candidate
+    settings' orders, the full pool cut at FULLPOOL_DEPTH, and the scored full pool."""
+    fullpool = {query_id: [key for key, _ in pairs[:FULLPOOL_DEPTH]]
+                for query_id, pairs in scored.items()}
+    return {**orders, "fullpool": fullpool, "scored": scored}
 
 
 def metrics(rankings, answers, queries):
@@ -319,24 +349,120 @@ def _mrr(ranks):
 
 def report_lines(results, queries, novel, profiles):
     lines = [f"{name} {value:.4f}" for name, value in results.items()]
-    lines.append(
-        f"summary queries={queries} novel={novel} profiles={profiles} "
-        f"random100.all.mrr={results['random100.all.mrr']:.4f} "
-        f"samefunder100.all.mrr={results['samefunder100.all.mrr']:.4f} "
-        f"fullpool.all.recall@100={results['fullpool.all.recall@100']:.4f}")
+    counts = {"queries": queries, "novel": novel, "profiles": profiles}
+    return lines + [summary_line(results, counts)]
+
+
+def summary_line(results, counts):
+    """The summary: `counts` as name=value, then the headline figures."""
+    return " ".join(["summary", *(f"{name}={value}" for name, value in counts.items()),
+                     *(f"{name}={results[name]:.4f}" for name in HEADLINE)])
+
+
+def run(data_dir, progress, weights=None, keep=None, baseline=None, folds=None, listed=None):
+    """Build, rank and score; return the output lines.
+
+    `baseline` ("tfidf") ranks with a baseline of MATCHING.md instead of the portal's matcher;
+    `folds` reports each figure's mean and spread over that many folds of the queries; `listed`
+    is how many suppliers each grant keeps for the recommendation direction (None: the
+    dashboard's KEEP; 0: every one ranked).
+    """
+    started = time.monotonic()
+    listed = KEEP if listed is None else listed
+    bench = read_benchmark(data_dir)
+    parts = split_folds(bench.queries, folds) if folds else None
+    progress(f"read {len(bench.profiles)} profiles and {len(bench.queries)} queries")
+    if baseline:
+        rankings = with_full_pool(*BASELINES[baseline](bench, progress, depth=_depth(listed)))
+    else:
+        rankings = rank_portal(bench, progress, weights, keep, listed)
+    answers = read_answers(data_dir, bench.queries)
+    if parts:
+        lines = fold_lines(rankings, answers, bench, parts, listed)
+    else:
+        lines = score_lines(rankings, answers, bench, listed)
+    progress(f"finished in {time.monotonic() - started:.0f} s")
     return lines
 
 
-def run(data_dir, progress, weights=None, keep=None):
-    """Build, rank and score; return the output lines."""
+def rank_portal(bench, progress, weights, keep, listed):
+    """rank_all() with the profiles stored in a temporary portal."""
     started = time.monotonic()
-    bench = read_benchmark(data_dir)
-    progress(f"read {len(bench.profiles)} profiles and {len(bench.queries)} queries")
     with temporary_portal():
         ids = load_profiles(bench.profiles, progress)
         progress(f"built the temporary database and index ({time.monotonic() - started:.0f} s)")
-        rankings = rank_all(bench, ids, progress, weights=weights, keep=keep)
-    answers = read_answers(data_dir, bench.queries)
+        return rank_all(bench, ids, progress, weights=weights, keep=keep, depth=_depth(listed))
+
+
+def score_lines(rankings, answers, bench, listed):
+    """The 21 lines of MATCHING.md, then the recommendation direction's."""
     results, novel = metrics(rankings, answers, bench.queries)
-    progress(f"finished in {time.monotonic() - started:.0f} s")
-    return report_lines(results, len(bench.queries), novel, len(bench.profiles))
+    lines = report_lines(results, len(bench.queries), novel, len(bench.profiles))
+    lists = supplier_lists(rankings["scored"], bench.queries, listed)
+    recommended, profiles = recommend_metrics(lists, true_grants(answers, bench.queries))
+    return lines + recommend_lines(recommended, profiles)
+
+
+# --- folds -----------------------------------------------------------------------------------
+
+def split_folds(queries, folds):
+    """The queries in `folds` parts of equal size (give or take one): ordered by the SHA-1 of
+    their query_id and dealt out in turn, each part then in file order."""
+    if len(queries) < folds:
+        raise BenchmarkError(f"{len(queries)} queries leave one of {folds} folds empty")
+    place = {number: turn % folds for turn, number in enumerate(sorted(
+        range(len(queries)), key=lambda n: _digest(queries[n]["query_id"])))}
+    return [[row for n, row in enumerate(queries) if place[n] == fold] for fold in range(folds)]
+
+
+def _digest(query_id):
+    return hashlib.sha1(str(query_id).encode("utf-8")).hexdigest()
+
+
+class Fold(NamedTuple):
+    found: dict  # the 20 figures of metrics()
+    recommended: dict  # the recommendation figures
+    queries: int
+    novel: int
+    profiles: int
+
+
+def fold_results(rankings, answers, bench, parts, listed):
+    """Every figure once per fold. An organisation counts in the fold of its first true grant,
+    its list made from every grant, as its dashboard would be."""
+    lists = supplier_lists(rankings["scored"], bench.queries, listed)
+    truths = true_grants(answers, bench.queries)
+    results = []
+    for part in parts:
+        found, novel = metrics(rankings, answers, part)
+        here = {row["query_id"] for row in part}
+        mine = {key: grants for key, grants in truths.items() if grants[0] in here}
+        recommended, profiles = recommend_metrics(lists, mine)
+        results.append(Fold(found, recommended, len(part), novel, profiles))
+    return results
+
+
+def fold_lines(rankings, answers, bench, parts, listed):
+    """Per figure: the mean over folds, the standard deviation between them and each fold's."""
+    folds = fold_results(rankings, answers, bench, parts, listed)
+    found = {name: [fold.found[name] for fold in folds] for name in folds[0].found}
+    recommended = {name: [fold.recommended[name] for fold in folds]
+                   for name in folds[0].recommended}
+    counts = {"queries": len(bench.queries), "novel": sum(fold.novel for fold in folds),
+              "profiles": len(bench.profiles), "folds": len(folds),
+              "fold_queries": _joined(fold.queries for fold in folds)}
+    means = {name: statistics.mean(values) for name, values in found.items()}
+    lines = [_fold_line(name, values) for name, values in found.items()]
+    lines.append(summary_line(means, counts))
+    lines += [_fold_line(name, values) for name, values in recommended.items()]
+    profiles = [fold.profiles for fold in folds]
+    return lines + [f"recommend.profiles {sum(profiles)} folds={_joined(profiles)}"]
+
+
+def _fold_line(name, values):
+    return (f"{name} {statistics.mean(values):.4f} sd={statistics.stdev(values):.4f} "
+            f"folds={_joined(f'{v:.4f}' for v in values)}")
+
+
+def _joined(values):
+    return ",".join(str(v) for v in values)

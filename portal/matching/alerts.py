@@ -12,7 +12,6 @@ from portal.alerts.sources import Hit, source
 from portal.extensions import db
 from portal.matching import services
 from portal.matching.models import OpportunityMatch, strength
-from portal.matching.recommend import best_possible_score
 from portal.pipeline.models import Opportunity
 
 
@@ -31,7 +30,7 @@ def profile_hits(subscription, limit):
 
 def _hit(row):
     opportunity = row.opportunity
-    label = strength(row.score, best_possible_score())[1]
+    label = strength(row.signals)[1]
     reason = f"{label}: " + "; ".join(row.reasons) if row.reasons else label
     return Hit("opportunity", opportunity.id,
                opportunity.updated_at.isoformat(), opportunity.title,

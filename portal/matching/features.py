@@ -79,8 +79,8 @@ def preloaded(orgs):
 
 
 def accreditation_tier(org):
-    """The organisation's current readiness tier (1 to 3), its contract ceiling and the date its
-    accreditation runs to (ISO), each None when not accredited.
+    """The organisation's current readiness tier (1 to 3), its contract ceiling, the date its
+    accreditation runs to (ISO) and the level's name, each None when not accredited.
 
     Accreditation is its own domain; when it is not installed or cannot answer, the supplier
     is simply treated as not accredited.
@@ -91,21 +91,21 @@ def accreditation_tier(org):
     try:
         from portal.accreditation.services import current_standing
     except ImportError:
-        return None, None, None
+        return None, None, None, None
     try:
         record = current_standing(org)
     except Exception:  # a fault there must not stop a profile being indexed
         log.exception("Could not read the accreditation level of organisation %s", org.id)
-        return None, None, None
+        return None, None, None, None
     return _tier_of(record)
 
 
 def _tier_of(record):
     if record is None:
-        return None, None, None
+        return None, None, None, None
     level, until = record.level, record.expires_on
     return (getattr(level, "tier", None), getattr(level, "max_contract_value", None),
-            until.isoformat() if until else None)
+            until.isoformat() if until else None, getattr(level, "name", None))
 
 
 def held_tier(supplier, today=None):
@@ -118,12 +118,19 @@ def held_tier(supplier, today=None):
     return supplier.get("tier"), supplier.get("ceiling")
 
 
-def supplier_features(org, analyse):
-    """The matcher's view of an organisation. `analyse` turns text into index terms."""
-    tier, ceiling, until = accreditation_tier(org)
+def profile_places(org):
+    """Places the organisation's description and track record name."""
+    track_text = " ".join(f"{w.title}. {w.description or ''}" for w in org.past_work)
+    return find_places(f"{org.description or ''} {track_text}")
+
+
+def supplier_features(org, analyse, places=None):
+    """The matcher's view of an organisation. `analyse` turns text into index terms; `places`
+    are those its profile names (`profile_places`), when already found."""
+    tier, ceiling, until, level = accreditation_tier(org)
     names = [org.name] + [n.strip() for n in re.split(r"\|\||;|\n", org.other_names or "")
                           if n.strip()]
-    track_text = " ".join(f"{w.title}. {w.description or ''}" for w in org.past_work)
+    places = profile_places(org) if places is None else places
     amounts = [w.amount for w in org.past_work if w.amount]
     return {
         "name": org.name,
@@ -131,8 +138,7 @@ def supplier_features(org, analyse):
         "org_type": org.org_type,
         "home": home_authority(org.postcode),
         "served": sorted(a.code for a in org.areas),
-        "mentioned": sorted({c for p in find_places(f"{org.description or ''} {track_text}")
-                             if p.breadth <= 3 for c in p.codes}),
+        "mentioned": sorted({c for p in places if p.breadth <= 3 for c in p.codes}),
         "funders": sorted({normalise_funder(w.funder_name) for w in org.past_work
                            if w.funder_name}),
         "past": [_past_item(w, analyse) for w in org.past_work[:MAX_PAST_ITEMS]],
@@ -142,6 +148,7 @@ def supplier_features(org, analyse):
         "tier": tier,
         "ceiling": ceiling,
         "tier_until": until,
+        "level": level,
         "cpv": [c.code for c in org.cpv_codes],
     }
 

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.accreditation.models import AccreditationRecord
-from portal.matching.features import preloaded, supplier_features
+from portal.matching.evidence import not_evidence, place_terms
+from portal.matching.features import preloaded, profile_places, supplier_features
 from portal.organisations.models import Credential, Organisation, PastWork
 from portal.reference.places import area_tokens
 from portal.reference.services import cpv_tokens
@@ -64,17 +65,18 @@ def organisation_document(org):
     """Flatten an organisation into index fields; `version` hashes everything else, so a check
     spots a stale document whatever changed, including rows that do not touch the
     organisation's own timestamp."""
-    features = supplier_features(org, terms)
+    places = profile_places(org)
+    features = supplier_features(org, terms, places)
     names = [org.name, org.other_names or "", " ".join(features["acronyms"])]
     services = [org.description or ""] + [c.description for c in org.cpv_codes]
     services += [t.value for t in org.terms]
     track = [f"{w.title}\n{w.description or ''}" for w in org.past_work]
-    analysed = {field: " ".join(terms("\n".join(parts))) for field, parts in
+    analysed = {field: terms("\n".join(parts)) for field, parts in
                 (("name", names), ("services", services), ("track", track))}
     document = {
         "id": str(org.id),
-        **analysed,
-        "text": " ".join(part for part in analysed.values() if part),
+        **_matched_fields(analysed, places),
+        "text": " ".join(" ".join(part) for part in analysed.values() if part),
         "org_type": org.org_type,
         "areas": " ".join(area_tokens(org.areas, features["home"])),
         "served": " ".join(sorted({a.code for a in org.areas} | (
@@ -91,6 +93,17 @@ def organisation_document(org):
     }
     document["version"] = version_of(document)
     return document
+
+
+def _matched_fields(analysed, places):
+    """The fields a match is scored on hold only what can say what the organisation does: not
+    the legal form in its name ("Trust", "Collective"), nor the places it names ("Tower
+    Hamlets" is no evidence about "Hamilton Towers"), which the area signal reads instead.
+    Keyword search reads every word, from `text`."""
+    leave_out = {"name": not_evidence(), "services": place_terms(places),
+                 "track": place_terms(places)}
+    return {field: " ".join(t for t in found if t not in leave_out[field])
+            for field, found in analysed.items()}
 
 
 def organisation_documents(orgs):

@@ -12,23 +12,26 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.core.exceptions import DomainError
 from portal.core.mixins import utcnow
 from portal.extensions import db
+from portal.matching.signals import SAME_CATEGORY
 from portal.pipeline import models as _pipeline  # noqa: F401  (the entries these rows refer to)
 
-# A score is the weighted sum of the signals; these shares of the most a supplier could score
-# turn it into words. Set so that about one in ten of the suppliers listed first for the demo
-# plan reads as "strong".
-STRENGTHS = ((0.42, "strong", "Strong match"), (0.30, "good", "Good match"),
-             (0.0, "possible", "Possible match"))
+# What a label promises: how much of what the entry says about the service the supplier's
+# profile shares (the "evidence" signal: its telling words, rarer words weighing more; see
+# portal.matching.evidence), with less needed when the supplier also works in the entry's own
+# category. A match on place, tier or common words alone is never listed at all.
+STRENGTHS = (("strong", "Strong match", 0.45, 0.3), ("good", "Good match", 0.25, 0.15))
+POSSIBLE = ("possible", "Possible match")
 MAX_MESSAGE = 1000
 
 
-def strength(score, best_possible):
-    """(key, label) for a score, given the highest score the weights allow."""
-    share = score / best_possible if best_possible else 0.0
-    for floor, key, label in STRENGTHS:
-        if share >= floor:
+def strength(signals):
+    """(key, label) for a match, from the evidence its signals record."""
+    evidence = (signals or {}).get("evidence", 0.0)
+    category = (signals or {}).get("category", 0.0) >= SAME_CATEGORY
+    for key, label, from_words, with_category in STRENGTHS:
+        if evidence >= from_words or (category and evidence >= with_category):
             return key, label
-    return STRENGTHS[-1][1:]
+    return POSSIBLE
 
 
 class OpportunityMatch(db.Model):

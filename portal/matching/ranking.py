@@ -3,7 +3,7 @@ weighs every signal and explains itself."""
 import math
 from dataclasses import dataclass, field
 
-from portal.matching import signals
+from portal.matching import eligibility, signals
 from portal.matching.query import MatchQuery
 from portal.search.services import funder_share, match_organisations
 
@@ -54,24 +54,37 @@ class MatchFilters:
 
 @dataclass
 class Match:
-    """One supplier for one opportunity: its score, each signal's part, and why."""
+    """One supplier for one opportunity: its score, each signal's part, and why. `evident`
+    says whether anything in the match is about the service itself (see evidence.py)."""
 
     organisation_id: int
     name: str
     score: float
     signals: dict = field(default_factory=dict)
     reasons: list = field(default_factory=list)
+    evident: bool = True
 
     @property
     def explanation(self):
         return "; ".join(self.reasons)
 
 
-def rank_suppliers(query, limit=20, filters=None, candidate_keys=None, weights=None):
-    """The best suppliers for `query` (a MatchQuery), best first.
+class Ranked(list):
+    """Matches best first, with how many suppliers with evidence were left out as ineligible,
+    by reason ({reason: count})."""
 
-    `candidate_keys` (organisation ids) ranks exactly those organisations, ties kept in the
-    order given; otherwise the whole index is searched and ties go to the lower id.
+    def __init__(self, matches=(), left_out=None):
+        super().__init__(matches)
+        self.left_out = dict(left_out or {})
+
+
+def rank_suppliers(query, limit=20, filters=None, candidate_keys=None, weights=None):
+    """The best suppliers for `query` (a MatchQuery), best first, as a `Ranked` list.
+
+    Searching the whole index lists only suppliers with evidence about the service and
+    eligible to take part. `candidate_keys` (organisation ids) ranks exactly those
+    organisations, whatever their evidence or eligibility (each match says), ties kept in the
+    order given; otherwise ties go to the lower id.
     """
     if not isinstance(query, MatchQuery):
         query = MatchQuery.from_opportunity(query)
@@ -87,31 +100,65 @@ def rank_suppliers(query, limit=20, filters=None, candidate_keys=None, weights=N
     order = ({key: n for n, key in enumerate(candidate_keys)} if candidate_keys is not None
              else {})
     matches.sort(key=lambda m: (-m.score, order.get(m.organisation_id, m.organisation_id)))
-    return matches[:limit] if limit else matches
+    left_out = {}
+    if candidate_keys is None:
+        matches, left_out = eligibility.split([m for m in matches if m.evident], query,
+                                              {hit.org_id: hit.features for hit in hits})
+    return Ranked(matches[:limit] if limit else matches, left_out)
 
 
 def score_supplier(query, hit, best_text, weights, buyer_clue=1.0):
-    """Every signal for one candidate, their weighted sum, and the reasons in order of weight."""
-    features = hit.features
-    found = {
-        "text": signals.text(query, features, hit.score, best_text, hit.matched),
+    """Every signal for one candidate, their weighted sum, the reasons in order of weight, and
+    whether anything in it is evidence about the service (see `is_evident`)."""
+    found = _signals(query, hit, best_text, buyer_clue)
+    coverage = query.evidence_scale.coverage(hit.matched)
+    category = signals.category_evidence(query, hit.features)
+    reasons = [found[name].reason for name in REASON_ORDER if found[name].reason
+               and (found[name].score > 0 or name in ("tier", "area"))]
+    scored = {name: round(sig.score, 4) for name, sig in found.items()}
+    scored.update(evidence=round(coverage, 4), category=round(category, 4))
+    score = sum(weights.get(name, 0.0) * sig.score for name, sig in found.items())
+    return Match(hit.org_id, hit.features.get("name", ""), round(score, 6), scored, reasons,
+                 is_evident(query, hit.matched, coverage, category, found))
+
+
+def _signals(query, hit, best_text, buyer_clue):
+    features, telling = hit.features, query.evidence_scale.telling(hit.matched)
+    return {
+        "text": signals.text(query, features, hit.score, best_text, hit.matched, telling),
         "area": signals.area(query, features),
         "buyer": signals.buyer_history(query, features, buyer_clue),
         "name": signals.name(query, features),
         "cpv": signals.cpv(query, features),
         "tier": signals.tier(query, features),
         "capacity": signals.capacity(query, features),
-        "track": signals.track_record(query, features, hit.matched),
+        "track": signals.track_record(query, features, telling),
     }
-    parts = {name: weights.get(name, 0.0) * sig.score for name, sig in found.items()}
-    reasons = [found[name].reason for name in REASON_ORDER if found[name].reason
-               and (found[name].score > 0 or name == "tier")]
-    return Match(hit.org_id, features.get("name", ""), round(sum(parts.values()), 6),
-                 {name: round(sig.score, 4) for name, sig in found.items()}, reasons)
 
 
-# Reasons read in the order a commissioner asks: where, accredited, done it before, what.
-REASON_ORDER = ("area", "tier", "track", "buyer", "name", "cpv", "capacity", "text")
+# A match needs telling words covering this share of what the entry says: two of them, or
+# one from a supplier that works where the work is, has worked for this buyer or works in a
+# related category. Or the entry's own specific category with a telling word in common, or the
+# entry naming the supplier. Place, tier, history and a category alone are never enough (a
+# profile's categories are often chosen broadly), nor is one word of a long notice.
+MIN_WORDS = 2
+MIN_COVERAGE = 0.2
+RELATED_CATEGORY = 0.5
+# An area match this weak (a region, or one of a national entry's many areas) connects nobody.
+CONNECTING_AREA = 0.2
+
+
+def is_evident(query, matched, coverage, category, found):
+    """Whether the match rests on anything about the service itself."""
+    telling = query.evidence_scale.telling(matched)
+    known = found["area"].score >= CONNECTING_AREA or found["buyer"].score > 0 or \
+        category >= RELATED_CATEGORY
+    return (coverage >= MIN_COVERAGE and (len(telling) >= MIN_WORDS or known)) or \
+        (category >= signals.SAME_CATEGORY and bool(telling)) or found["name"].score > 0
+
+
+# Reasons read in the order a commissioner asks: what it does, done it before, where, accredited.
+REASON_ORDER = ("cpv", "text", "track", "name", "area", "buyer", "tier", "capacity")
 
 
 def buyer_informativeness(query, hits, whole_index):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from portal.core.mixins import utcnow
 from portal.matching.models import MatchRefresh, OpportunityMatch
 from portal.matching.query import MatchQuery
-from portal.matching.ranking import WEIGHTS, buyer_informativeness, rank_suppliers
+from portal.matching.ranking import buyer_informativeness, rank_suppliers
 from portal.pipeline.models import Opportunity
 from portal.search.services import match_organisations
 
@@ -26,9 +26,6 @@ log = logging.getLogger(__name__)
 RECOMMENDABLE_STATUSES = ("planned", "market_engagement", "open")
 # How many suppliers are kept for each entry.
 KEEP = 50
-def best_possible_score():
-    """The highest score the weights allow: every signal at full strength."""
-    return sum(WEIGHTS.values())
 
 
 # --- computing ------------------------------------------------------------------------------

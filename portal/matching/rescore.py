@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, case, or_, select
 
 from portal.core.mixins import utcnow
-from portal.matching import ranking, recommend
+from portal.matching import eligibility, ranking, recommend
 from portal.matching.indexing import (
     FIELD_BOOSTS, ORGANISATION_SCHEMA, load_organisations, organisation_document,
 )
@@ -398,7 +398,10 @@ def _score(supplier, entry, query, state, scored, clues):
     if entry.buyer_id == supplier.id or not supplier.is_candidate(query, text):
         return None, doubtful
     hit = Hit(supplier.id, text, matched, supplier.features)
-    return score_supplier(query, hit, best, WEIGHTS, clue), doubtful
+    match = score_supplier(query, hit, best, WEIGHTS, clue)
+    if not match.evident or eligibility.why_ineligible(query, supplier.features):
+        return None, doubtful
+    return match, doubtful
 
 
 def _order(score, organisation_id):

@@ -17,8 +17,10 @@ from portal.matching.models import (
     strength,
 )
 from portal.matching.query import MatchQuery
-from portal.matching.ranking import SUPPLIER_TYPES, WEIGHTS, Match, MatchFilters, rank_suppliers
-from portal.matching.recommend import RECOMMENDABLE_STATUSES, best_possible_score, refresh_all
+from portal.matching.ranking import (
+    SUPPLIER_TYPES, WEIGHTS, Match, MatchFilters, Ranked, rank_suppliers,
+)
+from portal.matching.recommend import RECOMMENDABLE_STATUSES, refresh_all
 from portal.organisations.models import Organisation
 from portal.pipeline.models import Interest, Lot, Opportunity
 
@@ -101,10 +103,13 @@ class MatchRow:
     rank: int
     invitation: MatchInvitation | None = None
     interest: Interest | None = None
+    # Whether anyone at the organisation can receive an invitation (an active member with a
+    # confirmed email address).
+    reachable: bool = True
 
     @property
     def strength(self):
-        return strength(self.match.score, best_possible_score())
+        return strength(self.match.signals)
 
 
 class ListPagination(Pagination):
@@ -120,10 +125,10 @@ class ListPagination(Pagination):
 
 def find_matches(opportunity, viewer, filters=None, lot=None, limit=TOP_MATCHES):
     """Suppliers ranked for the entry (or one of its lots), best first, leaving out the viewer's
-    own organisation, with any invitation the viewer's organisation sent and any interest."""
-    matches = [m for m in suppliers_for_opportunity(lot or opportunity, limit=limit + 1,
-                                                     filters=filters)
-               if viewer is None or m.organisation_id != viewer.id][:limit]
+    own organisation, with any invitation the viewer's organisation sent and any interest; as
+    a `Ranked` list, which also says how many suppliers were left out as ineligible, and why."""
+    ranked = suppliers_for_opportunity(lot or opportunity, limit=limit + 1, filters=filters)
+    matches = [m for m in ranked if viewer is None or m.organisation_id != viewer.id][:limit]
     ids = [m.organisation_id for m in matches]
     orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(
         Organisation.id.in_(ids)))} if ids else {}
@@ -131,9 +136,20 @@ def find_matches(opportunity, viewer, filters=None, lot=None, limit=TOP_MATCHES)
         MatchInvitation.opportunity_id == opportunity.id,
         MatchInvitation.invited_by_organisation_id == getattr(viewer, "id", None)))}
     interests = {i.organisation_id: i for i in opportunity.active_interests()}
-    return [MatchRow(m, orgs[m.organisation_id], n, invited.get(m.organisation_id),
-                     interests.get(m.organisation_id))
-            for n, m in enumerate(matches, start=1) if m.organisation_id in orgs]
+    reachable = _reachable(ids)
+    return Ranked([MatchRow(m, orgs[m.organisation_id], n, invited.get(m.organisation_id),
+                            interests.get(m.organisation_id), m.organisation_id in reachable)
+                   for n, m in enumerate(matches, start=1) if m.organisation_id in orgs],
+                  ranked.left_out)
+
+
+def _reachable(organisation_ids):
+    """Those of the organisations with someone who can receive an invitation."""
+    if not organisation_ids:
+        return set()
+    return set(db.session.scalars(select(User.organisation_id).where(
+        User.organisation_id.in_(organisation_ids), User.status == "active",
+        User.email_verified_at.is_not(None))))
 
 
 def build_filters(accredited_only=False, tier=None, area=None, org_type=None):
@@ -191,7 +207,10 @@ def _member_emails(organisation_id):
 
 
 def invite_supplier(opportunity, supplier, user, message=None, lot=None):
-    """Ask a supplier to express interest in an entry; its members are emailed.
+    """Ask a supplier to express interest in an entry; its members with a confirmed email
+    address are emailed, and the invitation waits on its dashboard. An organisation with
+    nobody to email can still be invited: the invitation is recorded for when someone joins.
+    Returns (the invitation, how many people were emailed).
 
     One invitation per entry, supplier and inviting organisation: inviting again is refused.
     """
@@ -210,12 +229,18 @@ def invite_supplier(opportunity, supplier, user, message=None, lot=None):
     db.session.flush()
     audit.record("matching.supplier_invited", invitation, actor_id=user.id,
                  organisation_id=inviter.id, opportunity=opportunity.id, supplier=supplier.id)
-    for email in _member_emails(supplier.id):
+    emails = _member_emails(supplier.id)
+    for email in emails:
         send_email(email, f"Invitation to express interest: {opportunity.title}"[:200],
                    "email/matching_invitation.txt", invitation=invitation,
                    opportunity=opportunity, supplier=supplier, inviter=inviter, lot=lot)
     db.session.commit()
-    return invitation
+    return invitation, len(emails)
+
+
+def can_receive_invitations(supplier):
+    """Whether anyone at the supplier would be emailed an invitation."""
+    return bool(_reachable([supplier.id]))
 
 
 def check_message(message):
@@ -252,7 +277,7 @@ class Recommendation:
 
     @property
     def strength(self):
-        return strength(self.row.score, best_possible_score())
+        return strength(self.row.signals)
 
 
 def _not_dismissed(organisation_id):

@@ -5,13 +5,16 @@ Every signal takes the query (`MatchQuery`) and a supplier's stored features (a 
 rank suppliers for an opportunity or opportunities for a supplier.
 """
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from portal.matching.evidence import not_evidence
 from portal.matching.features import held_tier
 from portal.reference.places import gazetteer
 from portal.reference.loaders import read_seed_csv
 from portal.reference.services import cpv_descendant_prefix
+from portal.search.services import terms
 
 
 @dataclass(frozen=True)
@@ -44,26 +47,39 @@ def area(query, supplier):
     if not places:
         return NONE
     gaz = gazetteer()
+    # An entry delivered across many areas is no more specific than all of them together.
+    scope = gaz.specificity(query.area_scope) if query.area_codes else 1.0
     served, served_focus = _coverage(tuple(supplier.get("served") or ()))
     home = supplier.get("home")
     mentioned = set(supplier.get("mentioned") or ())
     near = _neighbourhood(home)
     best = NONE
     for place in places:
-        weight = gaz.specificity(place.codes)
+        weight = min(scope, gaz.specificity(place.codes))
         if weight <= 0:
             continue
         # A programme's patch is named after the programme: say where the organisation is too.
-        within = f", in {place.name}" if place.kind == "programme" else ""
+        programme = place.kind == "programme"
+        where = f"in {place.name}" if programme else "where this service will be delivered"
         for strength, reason in (
-            (1.0, home in place.codes and f"Based in {_area_name(home)}{within}"),
-            (0.4 + 0.6 * served_focus, served & place.codes and f"Serves {place.name}"),
-            (0.7, mentioned & place.codes and f"Has worked in {place.name}"),
+            (1.0, home in place.codes and f"Based in {_area_name(home)}, {where}"),
+            (0.4 + 0.6 * served_focus, served & place.codes
+             and (f"Works in {place.name}" if programme else f"Works in {place.name}, {where}")),
+            (0.7, mentioned & place.codes and f"Has worked in {place.name} before"),
             (NEARBY, near & place.codes and f"Based nearby, in {_area_name(home)}"),
         ):
             if reason and weight * strength > best.score:
                 best = Signal(weight * strength, reason)
-    return best
+    return best if best.score > 0 else _elsewhere(query, places, served, home)
+
+
+def _elsewhere(query, places, served, home):
+    """Say so when an entry with areas of its own is delivered where the supplier does not
+    work (a supplier with no areas and no postcode is not known to work anywhere)."""
+    if not query.area_codes or not (served or home):
+        return NONE
+    where = places[0].name + (f" and {len(places) - 1} more areas" if len(places) > 1 else "")
+    return Signal(0.0, f"Delivered in {where}, outside the areas it works in")
 
 
 # Being based in the same county (or, without one, the same region) as the work.
@@ -96,7 +112,7 @@ def buyer_history(query, supplier, informativeness=1.0):
         return NONE
     count = sum(1 for item in supplier.get("past") or () if item.get("funder") == key)
     if count > 1:
-        return Signal(informativeness, f"{count} past awards from {query.buyer_name}")
+        return Signal(informativeness, f"Has had {count} awards from {query.buyer_name}")
     return Signal(informativeness, f"Has worked for {query.buyer_name} before")
 
 
@@ -106,34 +122,59 @@ def name(query, supplier):
     hits = [a for a in query.acronyms if a in known]
     if hits:
         known_as = supplier.get("name")
-        return Signal(1.0, f"Mentions '{hits[0]}', which is what {known_as} is known as")
+        return Signal(1.0, f"This entry mentions '{hits[0]}', a name {known_as} is known by")
     return NONE
 
 
 # --- what --------------------------------------------------------------------------------------
 
-def text(query, supplier, raw_score, best_score, matched):
-    """How well the words fit (BM25F), relative to the best-fitting candidate."""
+def text(query, supplier, raw_score, best_score, matched, telling=None):
+    """How well the words fit (BM25F), relative to the best-fitting candidate. The reason
+    quotes the entry's phrases that hold a `telling` word ("older people", not "people")."""
     if raw_score <= 0 or best_score <= 0:
         return NONE
-    phrases = matched_phrases(query, matched)
-    reason = "matched: " + ", ".join(f"'{p}'" for p in phrases[:4]) if phrases else None
+    phrases = matched_phrases(query, matched, telling)
+    reason = f"Its profile mentions {_listed(phrases[:4])}, as this entry does" \
+        if phrases else None
     return Signal(raw_score / best_score, reason)
 
 
-def matched_phrases(query, matched):
+def _listed(phrases):
+    phrases = [p.lower() for p in phrases]
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+
+
+def matched_phrases(query, matched, telling=None):
     """The query's own words behind the matched index terms, in text order; words that stand
-    next to each other in the query join into one phrase ("older people")."""
-    spans = sorted(query.surface[t][1:] + (query.surface[t][0].lower(),)
+    next to each other in the query join into one phrase ("older people"). With `telling`,
+    only the phrases holding one of those terms."""
+    spans = sorted(query.surface[t][1:] + (query.surface[t][0].lower(), t)
                    for t in matched if t in query.surface)
     phrases, last_end = [], None
-    for start, end, word in spans:
+    for start, end, word, term in spans:
         if last_end is not None and not query.text[last_end:start].strip():
-            phrases[-1] += " " + word
+            phrases[-1][0] += " " + word
+            phrases[-1][1].add(term)
+            phrases[-1][2] = end
         else:
-            phrases.append(word)
+            phrases.append([word, {term}, end])
         last_end = end
-    return list(dict.fromkeys(phrases))
+    kept = [_with_tail(query.text, phrase, end) for phrase, terms, end in phrases
+            if telling is None or terms & telling]
+    return list(dict.fromkeys(kept))
+
+
+_NEXT_WORD = re.compile(r"[ \t]+([A-Za-z]+)")
+
+
+def _with_tail(text, phrase, end):
+    """A phrase with the word after it when that word only completes it: "older" and
+    "people" read as "older people", "befriending" and "service" as "befriending service"."""
+    following = _NEXT_WORD.match(text, end)
+    if following and terms(following.group(1)) and \
+            set(terms(following.group(1))) <= not_evidence():
+        return f"{phrase} {following.group(1).lower()}"
+    return phrase
 
 
 def cpv(query, supplier):
@@ -143,15 +184,40 @@ def cpv(query, supplier):
     offered = supplier.get("cpv") or ()
     if not wanted or not offered:
         return NONE
-    total, best_pair = 0.0, None
+    total, best = 0.0, None
     for code in wanted:
         score, other = max((_cpv_closeness(code, o), o) for o in offered)
         total += score
-        if best_pair is None or score > best_pair[0]:
-            best_pair = (score, other)
-    if not best_pair or best_pair[0] <= 0:
+        if best is None or score > best[0]:
+            best = (score, other, code)
+    if not best or best[0] <= 0:
         return NONE
-    return Signal(total / len(wanted), f"Works in {_cpv_label(best_pair[1])}")
+    return Signal(total / len(wanted), _cpv_reason(*best))
+
+
+def _cpv_reason(closeness, offered, wanted):
+    label = _cpv_label(offered)
+    if closeness >= 1.0:
+        return f"Offers {label}, one of this entry's categories"
+    if closeness >= SAME_CATEGORY:
+        return f"Offers {label}, within this entry's category of {_cpv_label(wanted)}"
+    return f"Offers {label}, a category related to this entry's"
+
+
+# A supplier's category is the entry's own, or one under it.
+SAME_CATEGORY = 0.9
+# Categories named by fewer significant digits ("85": health and social work) say too
+# little about the service to be evidence on their own.
+SPECIFIC_CATEGORY_DIGITS = 5
+
+
+def category_evidence(query, supplier):
+    """How close the supplier's nearest category is to one of the entry's specific ones
+    (1 the same, 0.9 one under it, less for a shared parent; 0 for none)."""
+    wanted = [c for c in query.cpv_codes
+              if c and len(cpv_descendant_prefix(c)) >= SPECIFIC_CATEGORY_DIGITS]
+    offered = supplier.get("cpv") or ()
+    return max((_cpv_closeness(w, o) for w in wanted for o in offered), default=0.0)
 
 
 def _cpv_closeness(wanted, offered):
@@ -178,14 +244,16 @@ def _cpv_label(code):
 def tier(query, supplier):
     """Accreditation against the tier the commissioner recommends."""
     wanted, held = query.recommended_tier, held_tier(supplier)[0]
+    level = supplier.get("level")
+    accredited = f"Accredited at Tier {held}" + (f" ({level})" if level else "")
     if not wanted:
-        return Signal(0.5 if held else 0.0, f"Tier {held} accredited" if held else None)
+        return Signal(0.5 if held else 0.0, accredited if held else None)
     if not held:
-        return Signal(0.0, f"Not yet accredited; recommended Tier {wanted}")
-    label = f"Tier {held} accredited, recommended Tier {wanted}"
+        return Signal(0.0, f"Not yet accredited; this entry recommends Tier {wanted}")
     if held >= wanted:
-        return Signal(1.0, label)
-    return Signal(0.5 if held == wanted - 1 else 0.0, label)
+        return Signal(1.0, f"{accredited}; this entry recommends Tier {wanted}")
+    return Signal(0.5 if held == wanted - 1 else 0.0,
+                  f"{accredited}; this entry recommends Tier {wanted}")
 
 
 def capacity(query, supplier):
@@ -218,12 +286,16 @@ def track_record(query, supplier, matched):
         return NONE
     volume = min(1.0, math.log1p(count) / math.log1p(10))
     relevant = [item for item in past if len(matched & set(item.get("terms") or ())) >= 2]
-    kinds = _kind_label(past, len(relevant) or count)
-    if relevant:
-        topic = matched_phrases(query, matched & set(relevant[0]["terms"]))
-        about = f" in {topic[0]}" if topic else ""
-        return Signal(volume, f"{len(relevant)} past {kinds}{about}")
-    return Signal(volume, f"{count} past {kinds}")
+    if not relevant:
+        return Signal(volume)
+    kinds = _kind_label(relevant, len(relevant))
+    from_buyer = [item for item in relevant if query.buyer_key
+                  and item.get("funder") == query.buyer_key]
+    if from_buyer:
+        return Signal(volume, f"Has had {len(from_buyer)} similar "
+                              f"{_kind_label(from_buyer, len(from_buyer))} from {query.buyer_name}")
+    return Signal(volume, f"Has had {len(relevant)} similar {kinds}, such as "
+                          f"'{relevant[0]['title']}'")
 
 
 def _kind_label(past, count):

@@ -18,6 +18,8 @@ from portal.organisations.forms import attach_error
 from portal.pipeline.models import ACCREDITATION_TIERS
 
 MATCHES_PER_PAGE = 20
+# Fewer suppliers than this with evidence of doing the work is a thin market, and the page says so.
+FEW_SUPPLIERS = 5
 RECOMMENDATIONS_PER_PAGE = 10
 SUPPLIER_TYPE_LABELS = {"vcse": "VCSEs", "prime": "Prime contractors"}
 
@@ -119,8 +121,19 @@ def matches(opportunity_id):
         "matching/matches.html", title=f"Suppliers for {opportunity.title}"[:200],
         opportunity=opportunity, lot=lot, form=form if form.errors else None, filter_form=form,
         results=services.paginate(rows, page_arg(), MATCHES_PER_PAGE),
+        left_out=getattr(rows, "left_out", {}), few_suppliers=FEW_SUPPLIERS,
         args=_filter_args(form, lot), can_invite=services.can_invite(opportunity, viewer),
         is_owner=viewer is not None and viewer.id == opportunity.organisation_id)
+
+
+def _invited_message(supplier, emailed):
+    if emailed:
+        people = "person" if emailed == 1 else "people"
+        return (f"Invitation sent to {supplier.name}. We emailed {emailed} {people} there, and "
+                "it is on their dashboard.")
+    return (f"Invitation recorded for {supplier.name}. Nobody there has a confirmed account "
+            "yet, so nobody was emailed: they will see it on their dashboard when someone "
+            "joins.")
 
 
 @bp.route("/forward-plan/<int:opportunity_id>/matches/invite/<int:organisation_id>",
@@ -135,17 +148,18 @@ def invite(opportunity_id, organisation_id):
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            services.invite_supplier(opportunity, supplier, current_user, form.message.data, lot)
+            _invitation, emailed = services.invite_supplier(
+                opportunity, supplier, current_user, form.message.data, lot)
         except DomainError as error:
             attach_error(form, error)
         else:
-            flash(f"Invitation sent to {supplier.name}. Their team has been emailed and will "
-                  "see it on their dashboard.", "success")
+            flash(_invited_message(supplier, emailed), "success")
             return redirect(url_for(".matches", opportunity_id=opportunity.id,
                                     **({"lot": lot.id} if lot else {})))
     return render_template(
         "matching/invite.html", title=f"Invite {supplier.name}"[:200], form=form,
         opportunity=opportunity, supplier=supplier, lot=lot,
+        reachable=services.can_receive_invitations(supplier),
         already=services.existing_invitation(opportunity, supplier, _viewer()),
         reasons=services.reasons_for(opportunity, supplier, lot))
 

@@ -1,17 +1,21 @@
 """Finding organisations: the directory's filters, search, sorting and pages, the counts beside
 each filter option (facets, shared with the accredited register and the forward plan), the
-choices the filters offer, and the home page's counts by type.
+choices the filters offer, and the home page's counts by type. Also shared with the forward
+plan: reading place names out of search text, and the order a submitted filter form asks for.
 
 Profile edits live in `services.py`; this module only reads."""
+import re
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 
 from flask import g
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 
 from portal.core.exceptions import DomainError
 from portal.extensions import db
@@ -21,8 +25,9 @@ from portal.organisations.models import (
 from portal.organisations.services import AREA_KIND_ORDER, cpv_ancestors, social_service_codes
 from portal.reference import services as reference
 from portal.reference.models import Area, CpvCode
+from portal.reference.places import find_places, gazetteer, normalise_name
 from portal.search.services import (
-    index_version, search_organisation_ids, snippet, suggest_organisation_search,
+    index_version, search_organisation_ids, snippet, suggest_organisation_search, terms,
 )
 
 SORTS = {
@@ -33,6 +38,11 @@ SORTS = {
 }
 # A search finding fewer results than this looks for a better spelling.
 FEW_RESULTS = 5
+# The most organisations a search lists (the search index's answer is cut there).
+SEARCH_LIMIT = 500
+# When the search names a place, this many of the best matches for its words are put in order
+# of how near they work before the list is cut to SEARCH_LIMIT.
+PLACE_SEARCH_LIMIT = 20_000
 
 
 def directory_counts():
@@ -61,13 +71,19 @@ class DirectoryQuery:
 
     @property
     def effective_sort(self):
-        if self.sort:
+        """The order shown: the one asked for, or best match when searching and by name
+        otherwise (best match means nothing without search text)."""
+        if self.sort and (self.q or self.sort != "relevance"):
             return self.sort
-        return "relevance" if self.q else "name"
+        return default_directory_sort(self.q)
 
     def as_args(self):
         """The non-empty filters, as query-string arguments."""
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
+def default_directory_sort(q):
+    return "relevance" if q else "name"
 
 
 def _check_choice(value, allowed, field_name, message):
@@ -110,8 +126,8 @@ def in_category_condition(code):
 
 
 def _conditions(query, ranked=None):
-    """The directory's SQL conditions by filter name. `ranked` holds the ids the search index
-    found for the free text (looked up when not given)."""
+    """The directory's SQL conditions by filter name. `ranked` holds the ids the search found
+    for the free text (looked up when not given)."""
     conditions = {}
     if query.type:
         conditions["type"] = Organisation.org_type == query.type
@@ -123,7 +139,7 @@ def _conditions(query, ranked=None):
         conditions["cpv"] = in_category_condition(query.cpv)
     if query.q:
         conditions["q"] = Organisation.id.in_(
-            search_organisation_ids(query.q) if ranked is None else ranked)
+            directory_search_ids(query.q) if ranked is None else ranked)
     return conditions
 
 
@@ -152,37 +168,66 @@ _LISTING_OPTIONS = (selectinload(Organisation.areas), selectinload(Organisation.
 
 
 class RankedPagination(Pagination):
-    """Pages over ids already in order (search relevance), loading one page of rows."""
+    """Pages over ids already in order (search relevance), loading one page of rows of
+    `model` (organisations unless given) with the loader `options`."""
 
     def _query_items(self):
         ids = self._query_args["ids"][self._query_offset:self._query_offset + self.per_page]
+        model = self._query_args.get("model", Organisation)
+        options = self._query_args.get("options", _LISTING_OPTIONS)
         rows = db.session.scalars(
-            select(Organisation).where(Organisation.id.in_(ids)).options(*_LISTING_OPTIONS)
-        ).all()
-        by_id = {org.id: org for org in rows}
+            select(model).where(model.id.in_(ids)).options(*options)).all()
+        by_id = {row.id: row for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     def _query_count(self):
         return len(self._query_args["ids"])
 
 
+def ranked_page(stmt, ranked, page, per_page, model, options=()):
+    """One page of the rows `stmt` selects, in the order of the ids `ranked` (best first)."""
+    allowed = set(db.session.scalars(stmt.with_only_columns(model.id)))
+    ordered = [row_id for row_id in ranked if row_id in allowed]
+    return RankedPagination(page=page, per_page=per_page, error_out=False, max_per_page=None,
+                            ids=ordered, model=model, options=options)
+
+
 def search_directory(query, page=1, per_page=20, ranked=None):
     """Active organisations matching `query`, one page at a time.
 
-    Free text goes through the search index and keeps its order unless another sort is asked
-    for; every other filter is SQL, so results always agree with the database. `ranked` is the
-    index's answer for the free text when the caller already has it.
+    Free text goes through the search index (see `directory_search_ids`) and keeps its order
+    unless another sort is asked for; every other filter is SQL, so results always agree with
+    the database. `ranked` is the search's answer for the free text when the caller already
+    has it.
     """
     if query.q and ranked is None:
-        ranked = search_organisation_ids(query.q)
+        ranked = directory_search_ids(query.q)
     stmt = _filtered(query, ranked)
     if query.q and query.effective_sort == "relevance":
-        allowed = set(db.session.scalars(stmt.with_only_columns(Organisation.id)))
-        ordered = [org_id for org_id in ranked if org_id in allowed]
-        return RankedPagination(page=page, per_page=per_page, error_out=False,
-                                max_per_page=None, ids=ordered)
+        return ranked_page(stmt, ranked, page, per_page, Organisation, _LISTING_OPTIONS)
     stmt = _sorted(stmt, query.effective_sort).options(*_LISTING_OPTIONS)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
+
+
+def directory_search_ids(q):
+    """Active organisation ids the search text `q` finds, best first (at most SEARCH_LIMIT).
+
+    The search index ranks the words; when the text names a place, the organisations working
+    inside it come first, then those covering it from a county or region around it, each in
+    the index's order. Text that only names places finds the organisations working there, the
+    nearest first and then by name."""
+    search = read_search_text(q)
+    if not search.places:
+        return search_organisation_ids(q, limit=SEARCH_LIMIT)
+    owner, code = organisation_area.c.organisation_id, organisation_area.c.area_code
+    if search.words:
+        found = search_organisation_ids(search.words, limit=PLACE_SEARCH_LIMIT)
+        return nearest_first(found, place_tiers(search, owner, code))[:SEARCH_LIMIT]
+    nearness = place_nearness(search, Organisation.id, owner, code)
+    return list(db.session.scalars(
+        select(Organisation.id).where(Organisation.status == "active", nearness < 2)
+        .order_by(nearness, func.lower(Organisation.name), Organisation.id)
+        .limit(SEARCH_LIMIT)))
 
 
 @dataclass
@@ -214,7 +259,7 @@ def browse_directory(args, page=1, per_page=20):
     suggestion when the search finds little. A bad filter is reported and left out."""
     query, errors = parse_leniently(parse_directory_query,
                                      [f.name for f in fields(DirectoryQuery)], args)
-    ranked = search_organisation_ids(query.q) if query.q else None
+    ranked = directory_search_ids(query.q) if query.q else None
     results = search_directory(query, page, per_page, ranked)
     return DirectoryPage(
         query, results, directory_facets(query, ranked, results.total), errors,
@@ -241,6 +286,151 @@ def better_search(query, total, count, suggest):
     if not respelt or respelt.casefold() == query.q.casefold():
         return None
     return respelt if count(replace(query, q=respelt)) > total else None
+
+
+# --- Places named in search text (shared with the forward plan) ----------------------------------
+# "mental health Tower Hamlets" asks for mental health work in Tower Hamlets: the place is read
+# as an area rather than as words the results must hold, and results working there come first.
+
+# Names of councils that are also everyday words: typed in lower case they are read as words
+# ("reading groups", "rugby coaching"); with a capital letter they name the place.
+EVERYDAY_WORDS = frozenset("""
+angus brent bury craven derby eden fife harrow hart highland reading rugby swale
+""".split())
+# A place covering more councils than this (the UK, Great Britain, England) says nothing about
+# where: its name is searched as words.
+MAX_PLACE_AUTHORITIES = 100
+# Words put before a place's name that go with it ("London Borough of Tower Hamlets").
+_PLACE_PREFIX = r"(?:(?:royal |london )?borough of |city of |county of )?"
+# Kinds of place that are areas of their own (the others are sets of councils).
+AREA_KINDS = ("authority", "county", "region", "country")
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """Search text read for places. `words` is what is left once their names are taken out
+    (nothing when that is only words no search looks for, as in "charities in Leeds");
+    `inside` holds the area codes a result lists to work inside a named place (the place
+    itself and every area within it), `around` those of the counties and regions around it,
+    whose results cover the place from outside."""
+
+    words: str
+    places: tuple = ()
+    inside: frozenset = frozenset()
+    around: frozenset = frozenset()
+
+
+def read_search_text(q):
+    """`q` read for places (see SearchText); without any, its words are `q` as typed."""
+    places = places_named(q or "")
+    if not places:
+        return SearchText(q or "")
+    words = q
+    for place in places:
+        words = _without_name(words, place.name)
+    words = " ".join(words.split()) if terms(words) else ""
+    inside, around = place_areas(places)
+    return SearchText(words, tuple(p.name for p in places), frozenset(inside),
+                      frozenset(around))
+
+
+def places_named(q):
+    """Councils, counties, regions and nations named in search text: written any way, or
+    with a capital letter when the name is also an everyday word. Wards and villages are left
+    out (their names, like "Riverside" or "Central", are too often something else)."""
+    found = {p.name: p for p in find_places(q, wards=False)}
+    for place in find_places(q, strict=False, wards=False):
+        if normalise_name(place.name) not in EVERYDAY_WORDS:
+            found.setdefault(place.name, place)
+    return [p for p in found.values() if p.breadth <= MAX_PLACE_AUTHORITIES]
+
+
+def _without_name(text, name):
+    """`text` with the place `name` taken out, however it was written ("St Helens",
+    "st. helens", "Brighton & Hove")."""
+    words = [r"(?:and|&)" if word == "and" else re.escape(word) + r"\.?"
+             for word in normalise_name(name).split(" ")]
+    pattern = rf"(?<!\w){_PLACE_PREFIX}{r'[\s.-]+'.join(words)}(?!\w)"
+    return re.sub(pattern, " ", text, flags=re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _area_codes_by_name():
+    return {normalise_name(row["name"]): code for code, row in gazetteer().areas.items()}
+
+
+def place_areas(places):
+    """(inside, around): see SearchText."""
+    tree = area_tree()
+    inside, around = set(), set()
+    for place in places:
+        own = _area_codes_by_name().get(normalise_name(place.name))
+        for code in [own] if own and place.kind in AREA_KINDS else sorted(place.codes):
+            inside |= tree.within(code)
+            around |= {a.code for a in tree.path(code) if a.kind in ("county", "region")}
+    return inside, around - inside
+
+
+def _listing(link_owner, link_code, codes):
+    """SELECT of the owners (organisations, entries) listing any of the area `codes`."""
+    return select(link_owner).where(link_code.in_(sorted(codes)))
+
+
+def place_tiers(search, link_owner, link_code):
+    """[owners inside a place `search` names, owners covering one from around it] as sets;
+    `link_owner` and `link_code` are the columns linking them to their areas."""
+    inside = set(db.session.scalars(_listing(link_owner, link_code, search.inside)))
+    around = set(db.session.scalars(_listing(link_owner, link_code, search.around)))
+    return [inside, around - inside]
+
+
+def place_nearness(search, key, link_owner, link_code, *more):
+    """SQL: 0 for a row (whose id is `key`) inside a place `search` names, 1 for one covering
+    it from around it, then 2, 3… for one whose id is in the first, second… of the sets
+    `more`, and one past the last for the rest."""
+    whens = [(key.in_(_listing(link_owner, link_code, search.inside)), 0),
+             (key.in_(_listing(link_owner, link_code, search.around)), 1)]
+    whens += [(key.in_(sorted(ids)), n) for n, ids in enumerate(more, 2) if ids]
+    return case(*whens, else_=2 + len(more))
+
+
+def nearest_first(ids, tiers):
+    """`ids` (best first) with those in the first of `tiers` first, then the second, and so
+    on; the order within each is kept."""
+    def tier(row_id):
+        return next((n for n, members in enumerate(tiers) if row_id in members), len(tiers))
+    return sorted(ids, key=tier)
+
+
+# --- The order a submitted filter form asks for (shared with the forward plan) -------------------
+# A filter form carries the search text and the order of the page it was on, so that a new
+# search can tell an order chosen now from one the menu kept from before. Someone who types a
+# new search expects the best matches first, whatever the list was in before.
+
+SHOWN_FIELDS = ("shown_q", "shown_sort")
+
+
+def _plain(text):
+    return " ".join((text or "").split())
+
+
+def submitted_filters(args, default_sort):
+    """For a filter form just submitted (it carries SHOWN_FIELDS), the arguments of the page
+    to show, as {name: [values]}: a new search is in the order `default_sort(q)` gives unless
+    another order was chosen at the same time; the order is left out when it is that default,
+    and so are empty fields and the form's own. None for any other request (a link, a page of
+    results, a bookmark), which is shown as asked."""
+    if not any(name in args for name in SHOWN_FIELDS):
+        return None
+    q, sort = _plain(args.get("q")), args.get("sort") or None
+    new_search = bool(q) and q.casefold() != _plain(args.get("shown_q")).casefold()
+    if new_search and sort == args.get("shown_sort"):
+        sort = None
+    kept = MultiDict([(name, value) for name, value in args.items(multi=True)
+                      if value.strip() and name not in SHOWN_FIELDS + ("sort", "page")])
+    if sort and sort != default_sort(q) and (q or sort != "relevance"):
+        kept["sort"] = sort
+    return kept.to_dict(flat=False)
 
 
 # Directory facet counts are kept for a while per process: at 100,000 organisations they take

@@ -290,9 +290,21 @@ class DirectoryForm(PortalForm):
     cpv = SelectField("Service category", choices=[])
     income_band = SelectField("Income", choices=[])
     sort = SelectField("Sort by", widget=GovSelect(), choices=[])
+    # What the page showed, so a new search can tell a sort chosen now from one kept from
+    # before (see portal.organisations.directory.submitted_filters).
+    shown_q = HiddenField()
+    shown_sort = HiddenField()
 
-    def __init__(self, formdata, sorts, **kwargs):
+    def __init__(self, formdata, sorts, shown_sort, **kwargs):
         super().__init__(formdata=formdata, **kwargs)
-        self.sort.choices = [SelectChoice(key, label) for key, label in sorts.items()]
-        if not self.sort.data:
-            self.sort.data = "relevance" if self.q.data else "name"
+        show_sorts(self, sorts, shown_sort)
+
+
+def show_sorts(form, sorts, shown_sort):
+    """Offer the orders in `sorts` ("Best match" only with search text), select the one the
+    page is in and remember both it and the search text for the next submission."""
+    searched = (form.q.data or "").strip()
+    form.sort.choices = [SelectChoice(key, label) for key, label in sorts.items()
+                         if searched or key != "relevance"]
+    form.sort.data = form.shown_sort.data = shown_sort
+    form.shown_q.data = searched

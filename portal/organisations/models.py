@@ -57,6 +57,15 @@ CREDENTIAL_KINDS = {
     "other": "Other policy or certificate",
 }
 STATUSES = ("active", "suspended")
+# Platforms that publish contract notices, by the ocid prefix each registered with the Open
+# Contracting Partnership.
+NOTICE_PUBLISHERS = {
+    "ocds-b5fd17": "Contracts Finder",
+    "ocds-h6vhtk": "Find a Tender",
+    "ocds-r6ebe6": "Public Contracts Scotland",
+    "ocds-kuma6s": "Sell2Wales",
+}
+OCID_PREFIX_RE = re.compile(r"\bocds-[a-z0-9]{6}\b")
 
 CHARITY_NUMBER_RE = re.compile(r"^(\d{6,7}(-\d{1,2})?|SC\d{6}|NIC\d{6})$")
 COMPANY_NUMBER_RE = re.compile(r"^(\d{8}|(SC|NI|OC|SO|NC|IP|SP|RS|SE|GE|LP|SL|NL|FC|NF|CE|CS|R0)\d{6})$")
@@ -282,6 +291,9 @@ class Credential(TimestampMixin, db.Model):
             raise DomainError("Cover cannot be negative", field="cover_amount")
 
 
+PAST_WORK_KINDS = ("grant", "contract")
+
+
 class PastWork(db.Model):
     """Track record: a grant or contract the organisation delivered."""
 
@@ -297,6 +309,27 @@ class PastWork(db.Model):
     amount: Mapped[int | None] = mapped_column(BigInteger)
     awarded_on: Mapped[date | None] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(10), default="grant", nullable=False)
+    # Where the row came from: "award:<award id>" for an award recorded on the portal,
+    # "ocds:<ocid>:<award id>:<supplier id>" for an award in an imported contract notice, or an
+    # attribution line for seeded grants and notices ("Contains data published to the
+    # 360Giving Data Standard by ...", "Contracts Finder notice <ocid>").
     source: Mapped[str | None] = mapped_column(String(200))
 
     organisation = relationship("Organisation", back_populates="past_work")
+
+    @property
+    def origin(self):
+        """Where the row came from: "award" (recorded on the portal), "notice" (a published
+        contract notice), "360giving" (a funder's grants data) or None when not known."""
+        source = self.source or ""
+        if source.startswith("award:"):
+            return "award"
+        if source.startswith("ocds:") or OCID_PREFIX_RE.search(source):
+            return "notice"
+        return "360giving" if "360Giving" in source else None
+
+    @property
+    def publisher(self):
+        """The platform that published the contract notice, when it is known."""
+        found = OCID_PREFIX_RE.search(self.source or "")
+        return NOTICE_PUBLISHERS.get(found.group(0)) if found else None

@@ -1,6 +1,8 @@
 """Use cases for organisation profiles: main details, categories, areas, terms, policies and
 the public profile page. Searching and filtering the directory lives in `directory.py`."""
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, fields
+from datetime import date
 
 from flask import g
 from flask_sqlalchemy.pagination import Pagination
@@ -11,7 +13,7 @@ from portal.core.exceptions import DomainError, NotFound
 from portal.core.mixins import utcnow
 from portal.extensions import db
 from portal.organisations.models import (
-    Credential, Organisation, PastWork,
+    PAST_WORK_KINDS, Credential, Organisation, PastWork,
     normalise_charity_number, normalise_company_number, normalise_postcode, normalise_website,
 )
 from portal.reference import services as reference
@@ -19,6 +21,7 @@ from portal.reference.models import Area, CpvCode, VocabularyTerm
 
 VOCABULARIES = ("client_group", "way_of_working")
 PAST_WORK_PER_PAGE = 10
+MAX_PAST_WORK_DESCRIPTION = 1000
 MAX_PEOPLE = 10_000_000
 MAX_POUNDS = 10**12
 AREA_KIND_ORDER = {"country": 0, "region": 1, "county": 2, "authority": 3}
@@ -430,6 +433,104 @@ def remove_credential(org, credential_id, actor):
     db.session.delete(credential)
     db.session.commit()
     return credential
+
+
+# --- Track record drawn from awards -------------------------------------------------------------
+
+@dataclass
+class EarnedWork:
+    """A contract (or grant) an organisation won, as the part of the portal that saw the award
+    knows it. `source` says where it came from and keeps it from being recorded twice."""
+
+    organisation: Organisation
+    source: str
+    title: str
+    description: str | None = None
+    funder_name: str | None = None
+    amount: int | None = None
+    awarded_on: date | None = None
+    kind: str = "contract"
+
+
+WORK_FIELDS = ("title", "description", "funder_name", "amount", "awarded_on", "kind")
+
+
+def past_work_source(origin, *parts):
+    """A stable reference for a track-record row: "award:12" or
+    "ocds:<ocid>:<award id>:<supplier id>". Kept within the column's 200 characters: a longer
+    one ends in a digest of the whole, so it stays the same and stays unique."""
+    source = ":".join([origin, *(str(part) for part in parts)])
+    if len(source) <= 200:
+        return source
+    return source[:183] + "#" + hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def record_past_work_from(scope, works, actor=None):
+    """Make the track record drawn from one award (or notice, or sub-contract) say what
+    `works` say, and return (added, updated, removed).
+
+    `scope` is the source of that award ("award:12"); every work's source is the scope or
+    starts with it and ":". Rows from the scope that are no longer wanted (a winner dropped,
+    an award withdrawn) are removed, changed ones updated and new ones added, so the same
+    works given again change nothing. Part of the caller's use case: each change is audited
+    here and committed there, and the profiles are indexed again after that commit.
+    """
+    wanted = {}
+    for work in works:
+        if work.source != scope and not work.source.startswith(scope + ":"):
+            raise ValueError(f"{work.source!r} is not from {scope!r}")
+        wanted.setdefault((work.organisation.id, work.source), _tidy_work(work))
+    existing = {(row.organisation_id, row.source): row for row in _past_work_from(scope)}
+    removed = [existing.pop(key) for key in list(existing) if key not in wanted]
+    for row in removed:
+        _audit_work("past_work.removed", row, actor)
+        db.session.delete(row)
+    updated = [row for key, row in existing.items() if _update_work(row, wanted[key])]
+    added = [PastWork(organisation=work.organisation, source=work.source,
+                      **{name: getattr(work, name) for name in WORK_FIELDS})
+             for key, work in wanted.items() if key not in existing]
+    db.session.add_all(added)
+    db.session.flush()
+    for action, rows in (("past_work.added", added), ("past_work.updated", updated)):
+        for row in rows:
+            _audit_work(action, row, actor)
+    return len(added), len(updated), len(removed)
+
+
+def _past_work_from(scope):
+    return db.session.scalars(select(PastWork).where(
+        (PastWork.source == scope) | PastWork.source.startswith(scope + ":", autoescape=True))
+        .order_by(PastWork.id)).all()
+
+
+def _tidy_work(work):
+    """The work cut to what the columns hold; a long description ends at a word."""
+    if work.kind not in PAST_WORK_KINDS:
+        raise ValueError(f"Past work is a grant or a contract, not {work.kind!r}")
+    values = {f.name: getattr(work, f.name) for f in fields(work)}
+    values["title"] = (work.title or "").strip()[:300] or "Contract"
+    values["funder_name"] = (work.funder_name or "").strip()[:200] or None
+    values["description"] = _shortened(work.description, MAX_PAST_WORK_DESCRIPTION)
+    return EarnedWork(**values)
+
+
+def _shortened(text, limit):
+    text = (text or "").strip()
+    if len(text) <= limit:
+        return text or None
+    return text[:limit - 1].rsplit(None, 1)[0].rstrip(" ,;:.") + "…"
+
+
+def _update_work(row, work):
+    """Copy what changed onto the row; True if anything did."""
+    changed = [name for name in WORK_FIELDS if getattr(row, name) != getattr(work, name)]
+    for name in changed:
+        setattr(row, name, getattr(work, name))
+    return bool(changed)
+
+
+def _audit_work(action, row, actor):
+    audit.record(action, row, actor_id=_actor_id(actor), source=row.source, title=row.title)
 
 
 # --- Public profile -----------------------------------------------------------------------------

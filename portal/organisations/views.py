@@ -8,7 +8,9 @@ from portal.core.exceptions import DomainError
 from portal.core.forms import ConfirmForm
 from portal.core.routing import page_arg
 from portal.organisations import bp, forms, services
-from portal.organisations.directory import SORTS, browse_directory
+from portal.organisations.directory import (
+    SORTS, browse_directory, default_directory_sort, submitted_filters,
+)
 
 
 def editable(view):
@@ -25,8 +27,11 @@ def editable(view):
 
 @bp.get("/organisations")
 def directory():
+    submitted = submitted_filters(request.args, default_directory_sort)
+    if submitted is not None:  # the filter form: show the page at its own address
+        return redirect(url_for(".directory", **submitted))
     listing = browse_directory(request.args, page_arg(), current_app.config["PER_PAGE"])
-    form = forms.DirectoryForm(request.args, SORTS)
+    form = forms.DirectoryForm(request.args, SORTS, listing.query.effective_sort)
     for error in listing.errors:
         forms.attach_error(form, error)
     return render_template("organisations/directory.html", title="Find an organisation",

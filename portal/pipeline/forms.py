@@ -5,22 +5,24 @@ from datetime import time
 
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovFileInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
+    GovCheckboxInput, GovFileInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
 )
 from wtforms import (
-    Field, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
-    TextAreaField,
+    BooleanField, Field, HiddenField, RadioField, SelectChoice, SelectField, SelectMultipleField,
+    StringField, SubmitField, TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.core.forms import ConfirmForm, PortalForm
 from portal.core.widgets import Checkboxes, Radios
-from portal.organisations.forms import CountField, DateField, PoundsField, attach_error  # noqa: F401
+from portal.organisations.forms import (  # noqa: F401
+    CountField, DateField, PoundsField, attach_error, show_sorts,
+)
 from portal.pipeline.models import (
     ACCREDITATION_REQUIREMENTS, ACCREDITATION_TIERS, INTEREST_KINDS, RESERVATIONS, ROUTES,
     SOCIAL_VALUE_THEMES, STATUSES, VALUE_BASES, combine,
 )
-from portal.pipeline.queries import CLOSING_WITHIN, SORTS, VALUE_BANDS
+from portal.pipeline.queries import CLOSING_WITHIN, LIST_SORTS, VALUE_BANDS
 
 TIME_RE = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.I)
 FLAGS = {
@@ -459,6 +461,13 @@ class ImportForm(PortalForm):
     submit = SubmitField("Upload and preview", widget=GovSubmitInput())
 
 
+class FlagField(BooleanField):
+    """A checkbox sent as `name=1` when ticked, as the filters' flags are spelled."""
+
+    def _value(self):
+        return "1"
+
+
 class PlanFilterForm(PortalForm):
     """The forward plan's filters (GET; reading public data needs no CSRF token)."""
 
@@ -466,6 +475,7 @@ class PlanFilterForm(PortalForm):
         csrf = False
 
     q = StringField("Search", widget=GovTextInput())
+    every_word = FlagField("Only show entries containing every word", widget=GovCheckboxInput())
     status = SelectField("Stage", widget=GovSelect(), choices=_choices(
         {k: v for k, v in STATUSES.items() if k != "draft"}, blank="Any current stage"))
     cpv = SelectField("Category", widget=GovSelect(), choices=[])
@@ -479,9 +489,12 @@ class PlanFilterForm(PortalForm):
         {str(n): f"{n} days" for n in CLOSING_WITHIN}, blank="Any time"))
     options = SelectMultipleField("Show only", coerce=str, widget=Checkboxes(), choices=_choices(
         {"vcse": "Suitable for VCSEs", "consortium": "Consortium bids welcome"}))
-    sort = SelectField("Sort by", widget=GovSelect(), choices=_choices(SORTS))
+    sort = SelectField("Sort by", widget=GovSelect(), choices=[])
+    # What the list showed (see portal.organisations.directory.submitted_filters).
+    shown_q = HiddenField()
+    shown_sort = HiddenField()
 
-    def __init__(self, formdata, options, **kwargs):
+    def __init__(self, formdata, options, shown_sort="updated", **kwargs):
         super().__init__(formdata=formdata, **kwargs)
         self.area.choices = [SelectChoice("", "Anywhere")] + [
             SelectChoice(a.code, a.name if a.kind == "authority" else f"{a.name} ({a.kind_label})")
@@ -492,5 +505,4 @@ class PlanFilterForm(PortalForm):
             SelectChoice(str(o.id), o.name) for o in options["buyers"]]
         self.options.data = [name for name in ("vcse", "consortium")
                              if formdata and formdata.get(name)]
-        if not self.sort.data:
-            self.sort.data = "updated"
+        show_sorts(self, LIST_SORTS, shown_sort)

@@ -1,5 +1,6 @@
-"""Forward-plan entries as the search index holds them: an entry with its lots, categories,
-areas, buyer, status, value and dates, and which changed rows re-index which entry.
+"""Forward-plan entries as the search index holds them: an entry with its lots, categories
+(their codes, and their names as words to search), areas, buyer, status, value and dates, and
+which changed rows re-index which entry.
 
 Registered with portal.search from `create_app`; the index lives beside the organisation
 index (`<SEARCH_INDEX_DIR>-opportunities`), so rebuilding one never touches the other.
@@ -15,14 +16,18 @@ from portal.search.schema import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, S
 from portal.search.schema import text_analyzer, version_of
 
 ANALYZER = text_analyzer()
-# Keyword search weighs a word in the title highest.
-BOOSTS = {"title": 3.0, "text": 1.0}
+# Keyword search weighs a word in the title highest. The names of an entry's categories count
+# for less than its own words: they are broad ("Health and social work services") and shared by
+# many entries.
+BOOSTS = {"title": 3.0, "text": 1.0, "categories": 0.5}
 
 OPPORTUNITY_SCHEMA = Schema(
     id=ID(stored=True, unique=True),
     title=TEXT(analyzer=ANALYZER),
     # Title, description, outcomes, the lots' titles and descriptions and the buyer's name.
     text=TEXT(analyzer=ANALYZER, spelling=True),
+    # The names of the entry's and its lots' CPV codes.
+    categories=TEXT(analyzer=ANALYZER),
     buyer=ID(),
     status=ID(),
     # CPV codes of the entry and its lots with every ancestor prefix.
@@ -44,11 +49,14 @@ def opportunity_document(opp):
     parts += [f"{lot.title}\n{lot.description or ''}" for lot in lots]
     codes = [opp.main_cpv_code] + [c.code for c in opp.additional_cpv]
     codes += [c.code for lot in lots for c in getattr(lot, "cpv_codes", ())]
+    named = ([opp.main_cpv] if opp.main_cpv else []) + list(opp.additional_cpv)
+    named += [c for lot in lots for c in getattr(lot, "cpv_codes", ())]
     areas = list(opp.areas) + [a for lot in lots for a in getattr(lot, "areas", ())]
     document = {
         "id": str(opp.id),
         "title": opp.title or "",
         "text": "\n".join(p for p in parts if p),
+        "categories": "\n".join(dict.fromkeys(c.description for c in named if c.description)),
         "buyer": str(opp.organisation_id),
         "status": opp.status,
         "cpv": " ".join(cpv_tokens(c for c in codes if c)),
@@ -72,7 +80,7 @@ def load_opportunities(session, ids=None):
         selectinload(Opportunity.lots).selectinload(Lot.areas),
         selectinload(Opportunity.lots).selectinload(Lot.cpv_codes),
         selectinload(Opportunity.areas), selectinload(Opportunity.additional_cpv),
-        selectinload(Opportunity.organisation))
+        selectinload(Opportunity.main_cpv), selectinload(Opportunity.organisation))
     if ids is not None:
         if not ids:
             return []

@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from portal.core import audit
 from portal.core.mixins import utcnow
 from portal.extensions import db
+from portal.organisations import identity
+from portal.organisations import services as organisations
 from portal.organisations.models import Organisation
 from portal.pipeline.models import (
     UK_TIME, Award, AwardWinner, Lot, Opportunity, uk_now,
@@ -32,6 +34,8 @@ EXTENSIONS = [
 ]
 OGL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 MAX_LOTS = 50
+# Award statuses that stand: "cancelled" and "unsuccessful" ones name no winner.
+AWARDS_IN_FORCE = (None, "active", "pending")
 
 
 # --- Reading ------------------------------------------------------------------------------------
@@ -256,7 +260,7 @@ def _award(release):
     parties = _parties(release)
     for award in release.get("awards") or []:
         suppliers = [s for s in award.get("suppliers") or [] if s.get("name")]
-        if award.get("status") in (None, "active", "pending") and suppliers:
+        if award.get("status") in AWARDS_IN_FORCE and suppliers:
             winners, seen = [], set()
             for supplier in suppliers:
                 if _name_key(supplier["name"]) in seen:
@@ -269,6 +273,65 @@ def _award(release):
             return {"date": _day(award.get("date") or award.get("datePublished")),
                     "value": _amount(award.get("value")), "winners": winners}
     return None
+
+
+@dataclass
+class AwardedSupplier:
+    """One supplier of one award in force, with what the award says about it."""
+
+    award_id: str
+    supplier_id: str
+    supplier: identity.NamedSupplier
+    share: int | None
+    awarded_on: date | None
+    lot: dict | None
+
+
+def awarded_suppliers(release):
+    """Every supplier of every award in force in a compiled release."""
+    parties, lots = _parties(release), _lots_by_id(release)
+    found = []
+    for award in release.get("awards") or []:
+        if award.get("status") not in AWARDS_IN_FORCE:
+            continue
+        suppliers = [s for s in award.get("suppliers") or [] if isinstance(s, dict)]
+        related = [lots[str(i)] for i in award.get("relatedLots") or [] if str(i) in lots]
+        for supplier in suppliers:
+            party = parties.get(str(supplier.get("id"))) or {}
+            found.append(AwardedSupplier(
+                award_id=str(award.get("id")), supplier_id=str(supplier.get("id")),
+                supplier=_named_supplier(supplier, party),
+                share=_share(award, party, len(suppliers)),
+                awarded_on=_day(award.get("date") or award.get("datePublished")),
+                lot=related[0] if len(related) == 1 else None))
+    return found
+
+
+def _lots_by_id(release):
+    lots = (release.get("tender") or {}).get("lots") or []
+    return {str(lot.get("id")): lot for lot in lots if isinstance(lot, dict)}
+
+
+def _named_supplier(supplier, party):
+    """The supplier as the notice describes it: name, registered numbers and postcode."""
+    identifiers = [i for source in (party, supplier) for i in
+                   [source.get("identifier")] + list(source.get("additionalIdentifiers") or [])
+                   if isinstance(i, dict)]
+    address = party.get("address") or {}
+    postcode = address.get("postalCode") or identity.postcode_in(" ".join(
+        str(address.get(k) or "") for k in ("streetAddress", "locality", "region")))
+    return identity.NamedSupplier.described(
+        _tidy(party.get("name") or supplier.get("name")),
+        [(i.get("scheme"), i.get("id")) for i in identifiers], postcode)
+
+
+def _share(award, party, supplier_count):
+    """What this supplier won: its own value where the notice gives one (Contracts Finder
+    does), the award's value when it won alone, otherwise not known."""
+    own = _amount(party.get("x_awardValue"))
+    if own:
+        return own
+    return (_amount(award.get("value")) or None) if supplier_count == 1 else None
 
 
 # --- Stage and date shifting --------------------------------------------------------------------
@@ -560,12 +623,48 @@ def _import_one(release, source_label, shift_dates, now, report, buyers, supplie
     with db.session.no_autoflush:
         _apply_notice(opportunity, notice, buyer, suppliers, status)
     db.session.flush()
+    _record_track_record(opportunity, release, status)
     opportunity.updated_at = utcnow()
     audit.record("opportunity.imported", opportunity, source=source_label, ocid=notice.ocid)
     existing[notice.ocid] = opportunity
     report.created += created
     report.updated += not created
     report.awards += status == "awarded"
+
+
+LOT_NUMBER_ONLY = re.compile(r"^\s*lot\s*\d*\s*$", re.I)
+
+
+def _record_track_record(opportunity, release, status):
+    """Each award's suppliers that are directory organisations gain the contract in their
+    track record; one no longer named (or an award no longer in force) loses it."""
+    scope = organisations.past_work_source("ocds", opportunity.ocid)
+    won = awarded_suppliers(release) if status == "awarded" else []
+    orgs = identity.find_organisations([w.supplier for w in won])
+    works, seen = [], set()
+    for winner, org in zip(won, orgs):
+        if org is None or (winner.award_id, org.id) in seen:
+            continue  # not in the directory, or the same organisation named twice
+        seen.add((winner.award_id, org.id))
+        works.append(_earned(opportunity, winner, org, scope))
+    organisations.record_past_work_from(scope, works)
+
+
+def _earned(opportunity, winner, org, scope):
+    """The winner's past work: the lot's title and description when the award was for one
+    lot with a real title ("Lot 2" says nothing), otherwise the entry's."""
+    lot = winner.lot or {}
+    lot_title = _tidy(lot.get("title"))
+    use_lot = bool(lot_title) and not LOT_NUMBER_ONLY.match(lot_title)
+    return organisations.EarnedWork(
+        organisation=org,
+        source=organisations.past_work_source(scope, winner.award_id, winner.supplier_id),
+        title=lot_title if use_lot else opportunity.title,
+        description=(_tidy(lot.get("description")) if use_lot else None)
+        or opportunity.description,
+        funder_name=opportunity.organisation.name, amount=winner.share,
+        awarded_on=winner.awarded_on or (opportunity.award.awarded_on if opportunity.award
+                                         else None), kind="contract")
 
 
 # --- Export -------------------------------------------------------------------------------------

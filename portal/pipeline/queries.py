@@ -11,6 +11,8 @@ from portal.core.routing import as_id
 from portal.extensions import db
 from portal.organisations.directory import (
     area_and_inside, area_facet, better_search, cpv_facet, description_snippets, flat_facet,
+    nearest_first, place_nearness, place_tiers, ranked_page, read_search_text,
+    submitted_filters,
 )
 from portal.organisations.models import Organisation
 from portal.pipeline.models import (
@@ -19,7 +21,9 @@ from portal.pipeline.models import (
 )
 from portal.reference import services as reference
 from portal.reference.models import Area, CpvCode
-from portal.search.services import search_opportunity_ids, suggest_opportunity_search
+from portal.search.services import (
+    rank_opportunity_ids, search_opportunity_ids, suggest_opportunity_search,
+)
 
 VALUE_BANDS = {
     "under_100k": ("Under £100,000", None, 100_000),
@@ -35,6 +39,13 @@ SORTS = {
     "value": "Highest value first",
     "title": "Title (A to Z)",
 }
+# The list also offers best match, the order of a search (the API keeps to SORTS: its search
+# finds entries holding every word, in the order asked for).
+LIST_SORTS = {"relevance": "Best match", **SORTS}
+# The most entries a search on the list finds, and how many of the best matches for its words
+# are put in order of how near they are to a place it names before the list is cut.
+SEARCH_LIMIT = 1000
+PLACE_SEARCH_LIMIT = 20_000
 CLOSING_WITHIN = (7, 14, 30, 60, 90)
 TIMELINE_MONTHS = 18
 FEED_SIZE = 50
@@ -56,13 +67,33 @@ class PlanQuery:
     consortium: str | None = None
     closing_within: str | None = None
     sort: str | None = None
+    # Only entries holding every word of the search (the list finds any by default).
+    every_word: str | None = None
 
     def as_args(self):
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
     @property
     def filtered(self):
-        return any(v for k, v in self.as_args().items() if k != "sort")
+        return any(v for k, v in self.as_args().items() if k not in ("sort", "every_word"))
+
+    @property
+    def effective_sort(self):
+        """The list's order: the one asked for, or best match when searching and the most
+        recently updated first otherwise (best match means nothing without search text)."""
+        if self.sort and (self.q or self.sort != "relevance"):
+            return self.sort
+        return default_plan_sort(self.q)
+
+
+def default_plan_sort(q):
+    return "relevance" if q else "updated"
+
+
+def submitted_plan_filters(args):
+    """The address of the list a submitted filter form asks for (see
+    portal.organisations.directory.submitted_filters), or None."""
+    return submitted_filters(args, default_plan_sort)
 
 
 def _choice(values, name, allowed, message):
@@ -76,17 +107,19 @@ def _flag(values, name):
     values[name] = "1" if values[name] else None
 
 
-def parse_plan_query(args):
-    """Validate filters from query-string style `args`; raises DomainError naming the field."""
+def parse_plan_query(args, sorts=SORTS):
+    """Validate filters from query-string style `args`, the order being one of `sorts`;
+    raises DomainError naming the field."""
     values = {f.name: (args.get(f.name) or "").strip() or None for f in fields(PlanQuery)}
     _choice(values, "status", PUBLIC_STATUSES, "Choose a stage from the list")
     _choice(values, "value_band", VALUE_BANDS, "Choose a value band from the list")
     _choice(values, "route", ROUTES, "Choose a procurement route from the list")
-    _choice(values, "sort", SORTS, "Choose how to sort from the list")
+    _choice(values, "sort", sorts, "Choose how to sort from the list")
     _choice(values, "closing_within", [str(n) for n in CLOSING_WITHIN],
             "Choose a number of days from the list")
     _flag(values, "vcse")
     _flag(values, "consortium")
+    _flag(values, "every_word")
     if values["area"] and db.session.get(Area, values["area"]) is None:
         raise DomainError("Choose an area from the list", field="area")
     if values["cpv"] and db.session.get(CpvCode, values["cpv"]) is None:
@@ -100,8 +133,51 @@ def parse_plan_query(args):
 
 def text_search_condition(q):
     """Free-text matching through the forward-plan index (titles, descriptions, outcomes, lots
-    and buyer, stemmed): the other filters still apply in SQL."""
+    and buyer, stemmed), every word required, as the API and saved searches read it: the
+    other filters still apply in SQL."""
     return Opportunity.id.in_(search_opportunity_ids(q))
+
+
+def plan_search_ids(query):
+    """Public entry ids the list's search text finds, best match first (at most SEARCH_LIMIT).
+
+    The index ranks the words (see rank_opportunity_ids): entries holding any of them, or
+    only those holding every one when `query.every_word` is set. A place the text names is not
+    a word to find but an area: entries listing an area inside it come first, then those
+    covering it from a county or region around it, then those naming it in their text. Text
+    that only names places finds the entries there, the nearest and most recently updated
+    first. With every word required, an entry must also be in, or name, a place searched for.
+    """
+    search = read_search_text(query.q)
+    every_word = bool(query.every_word)
+    if not search.places:
+        return rank_opportunity_ids(query.q, every_word=every_word, statuses=PUBLIC_STATUSES,
+                                    limit=SEARCH_LIMIT)
+    tiers = place_tiers(search, opportunity_area.c.opportunity_id, opportunity_area.c.area_code)
+    tiers.append(_naming(search.places) - tiers[0] - tiers[1])
+    if not search.words:
+        return _nearest_entries(search, tiers[2])
+    found = rank_opportunity_ids(search.words, every_word=every_word, statuses=PUBLIC_STATUSES,
+                                 limit=PLACE_SEARCH_LIMIT)
+    if every_word:
+        found = [entry_id for entry_id in found if any(entry_id in tier for tier in tiers)]
+    return nearest_first(found, tiers)[:SEARCH_LIMIT]
+
+
+def _naming(places):
+    """Ids of entries whose own text names any of `places`."""
+    return {entry_id for name in places for entry_id in search_opportunity_ids(name)}
+
+
+def _nearest_entries(search, naming):
+    """Public entries in the places `search` names, the nearest first, then those naming them
+    in their text; the most recently updated first within each."""
+    nearness = place_nearness(search, Opportunity.id, opportunity_area.c.opportunity_id,
+                              opportunity_area.c.area_code, naming)
+    return list(db.session.scalars(
+        select(Opportunity.id).where(Opportunity.status.in_(PUBLIC_STATUSES), nearness < 3)
+        .order_by(nearness, Opportunity.updated_at.desc(), Opportunity.id.desc())
+        .limit(SEARCH_LIMIT)))
 
 
 def _cpv_condition(code):
@@ -173,9 +249,23 @@ LISTING_OPTIONS = (selectinload(Opportunity.organisation), selectinload(Opportun
 
 
 def search_plan(query, page=1, per_page=20, text_ids=None):
-    """One page of public entries matching `query`."""
+    """One page of public entries matching `query`, as the API lists them (the search text's
+    every word required unless `text_ids` gives what it found)."""
     stmt = _sorted(filtered_statement(query, text_ids), query.sort or "updated").options(
         *LISTING_OPTIONS)
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
+
+
+def list_plan(query, page=1, per_page=20, text_ids=None):
+    """One page of the list: public entries matching `query`, best match first when searching
+    unless another order is asked for. `text_ids` is what the search text found (looked up
+    when not given)."""
+    if query.q and text_ids is None:
+        text_ids = plan_search_ids(query)
+    stmt = filtered_statement(query, text_ids)
+    if query.q and query.effective_sort == "relevance":
+        return ranked_page(stmt, text_ids, page, per_page, Opportunity, LISTING_OPTIONS)
+    stmt = _sorted(stmt, query.effective_sort).options(*LISTING_OPTIONS)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
 
 
@@ -226,7 +316,7 @@ def _lenient_query(args):
     errors = []
     while True:
         try:
-            return parse_plan_query(values), errors
+            return parse_plan_query(values, LIST_SORTS), errors
         except DomainError as problem:
             errors.append(problem)
             values[problem.field] = None
@@ -237,14 +327,25 @@ def browse_plan(args, page=1, per_page=20):
     entries each would give, excerpts marking the searched-for words and a spelling suggestion
     when the search finds little."""
     query, errors = _lenient_query(args)
-    text_ids = search_opportunity_ids(query.q) if query.q else None
-    results = search_plan(query, page, per_page, text_ids)
+    text_ids = plan_search_ids(query) if query.q else None
+    results = list_plan(query, page, per_page, text_ids)
     return PlanPage(
         query, results, filter_options(query), errors,
         facets=plan_facets(query, text_ids, results.total),
         snippets=description_snippets(results.items, query.q),
-        suggestion=better_search(query, results.total, lambda q: search_plan(q, 1, 1).total,
-                                 suggest_opportunity_search))
+        suggestion=_better_search(query, results.total))
+
+
+def _better_search(query, total):
+    """The "did you mean" suggestion, judged by the entries holding every word: with any word
+    found, a misspelt one hardly changes how many entries the others find."""
+    if not query.q:
+        return None
+    every = replace(query, every_word="1")
+    if not query.every_word:
+        total = list_plan(every, 1, 1).total
+    return better_search(every, total, lambda q: list_plan(q, 1, 1).total,
+                         suggest_opportunity_search)
 
 
 def _band_of_value():
@@ -343,7 +444,8 @@ def timeline(query, months=TIMELINE_MONTHS, today=None):
     first = (today or uk_now().date()).replace(day=1)
     end = _add_months(first, months)
     months_list = [Month(_add_months(first, i), []) for i in range(months)]
-    stmt = filtered_statement(PlanQuery(**{**query.as_args(), "sort": None})).options(
+    unsorted = replace(query, sort=None)
+    stmt = filtered_statement(unsorted, plan_search_ids(unsorted) if query.q else None).options(
         *LISTING_OPTIONS)
     for opportunity in db.session.scalars(stmt):
         for attribute, label in MILESTONES:

@@ -12,6 +12,8 @@ from portal.core.exceptions import DomainError, NotFound
 from portal.core.mail import send_email
 from portal.core.mixins import utcnow
 from portal.extensions import db
+from portal.organisations import identity
+from portal.organisations import services as organisations
 from portal.organisations.models import Organisation
 from portal.pipeline import uploads
 from portal.pipeline.models import (
@@ -673,26 +675,50 @@ def find_directory_organisation(name, prefer=()):
         .order_by(Organisation.id)).first()
 
 
+def _winner_names(winners):
+    """The names given, blank ones left out; refused when none is given or one is too long."""
+    names = [(w, (w.get("name") or "").strip()) for w in winners[:MAX_WINNERS]]
+    names = [(w, name) for w, name in names if name]
+    if any(len(name) > 300 for _w, name in names):
+        raise DomainError("A winner's name must be 300 characters or fewer", field="winners")
+    if not names:
+        raise DomainError("Enter the name of at least one winning organisation", field="winners")
+    return names
+
+
 def _winners(opportunity, winners):
+    """AwardWinner rows, and the directory organisations known for certain to have won.
+
+    A winner is linked to the organisation of the same name, if there is one; it is only
+    known for certain (and gains a track record) when identity finds it, here by the name
+    of an organisation that registered interest in this entry.
+    """
     interested = [i.organisation for i in opportunity.active_interests()]
+    names = _winner_names(winners)
+    known = identity.find_organisations(
+        [identity.NamedSupplier(name) for _w, name in names], took_part=interested)
     rows = []
-    for winner in winners[:MAX_WINNERS]:
-        name = (winner.get("name") or "").strip()
-        if not name:
-            continue
-        if len(name) > 300:
-            raise DomainError("A winner's name must be 300 characters or fewer", field="winners")
-        org = find_directory_organisation(name, prefer=interested)
+    for (winner, name), org in zip(names, known):
+        org = org or find_directory_organisation(name, prefer=interested)
         is_vcse = bool(winner.get("is_vcse")) or (org is not None and org.org_type == "vcse")
         rows.append(AwardWinner(organisation=org, name=org.name if org else name,
                                 is_vcse=is_vcse, is_sme=bool(winner.get("is_sme"))))
-    if not rows:
-        raise DomainError("Enter the name of at least one winning organisation", field="winners")
-    return rows
+    return rows, [org for org in known if org is not None]
+
+
+def _award_work(opportunity, award, winners):
+    """The contract as the track record of each winner known for certain."""
+    share = award.value if len(award.winners) == 1 else None  # a joint award's split is unknown
+    return [organisations.EarnedWork(
+        organisation=org, source=organisations.past_work_source("award", award.id),
+        title=opportunity.title, description=opportunity.description,
+        funder_name=opportunity.organisation.name, amount=share, awarded_on=award.awarded_on,
+        kind="contract") for org in winners]
 
 
 def record_award(opportunity, data, actor):
-    """Record who won, for how much and when, and mark the entry awarded."""
+    """Record who won, for how much and when, and mark the entry awarded; winners in the
+    directory gain the contract in their track record."""
     awarded_on = data.get("awarded_on")
     if awarded_on is None:
         raise DomainError("Enter the date the contract was awarded", field="awarded_on")
@@ -703,15 +729,18 @@ def record_award(opportunity, data, actor):
         raise DomainError("The award date cannot be in the future", field="awarded_on")
     try:
         check_value(data.get("value"), None, field="value")
+        rows, known = _winners(opportunity, data.get("winners") or [])
         award = Award(awarded_on=awarded_on, value=data.get("value"),
-                      notes=(data.get("notes") or "").strip() or None,
-                      winners=_winners(opportunity, data.get("winners") or []))
+                      notes=(data.get("notes") or "").strip() or None, winners=rows)
         opportunity.award = award
         opportunity.move_to("awarded")
     except DomainError:
         db.session.rollback()
         raise
     opportunity.updated_at = utcnow()
+    db.session.flush()
+    organisations.record_past_work_from(organisations.past_work_source("award", award.id),
+                                        _award_work(opportunity, award, known), actor)
     audit.record("opportunity.awarded", opportunity, actor_id=_actor_id(actor),
                  winners=[w.name for w in award.winners], value=award.value,
                  awarded_on=awarded_on.isoformat())

@@ -55,9 +55,12 @@ def _filter_args():
 
 @bp.get("/forward-plan")
 def index():
+    submitted = queries.submitted_plan_filters(request.args)
+    if submitted is not None:  # the filter form: show the list at its own address
+        return redirect(url_for(".index", **submitted))
     args = _filter_args()
     listing = queries.browse_plan(args, page_arg(), current_app.config["PER_PAGE"])
-    form = forms.PlanFilterForm(args, listing.options)
+    form = forms.PlanFilterForm(args, listing.options, listing.query.effective_sort)
     for error in listing.errors:
         forms.attach_error(form, error)
     return render_template("pipeline/index.html", title="Forward procurement plan", form=form,

@@ -77,6 +77,20 @@ def term_rows():
     ]
 
 
+def everyday_term_rows():
+    """Everyday words for services, each with a CPV code and the plain label to show for it.
+
+    Rows of one term come in order of fit, best first. Built by
+    seed/reference/build_cpv_terms.py; read where it is used rather than stored in the
+    database, because it is a lookup table that changes only with a release.
+    """
+    return [
+        {"term": row["term"], "code": row["cpv_code"], "label": row["label"],
+         "source": row["source"]}
+        for row in read_seed_csv("reference/cpv_everyday_terms.csv")
+    ]
+
+
 def _sync_by_key(model, rows, report, label):
     """Insert rows whose primary key is new and update rows whose values changed."""
     key = model.__mapper__.primary_key[0].name

@@ -1,16 +1,29 @@
-"""Lookups over reference data: the CPV hierarchy, areas and postcodes."""
+"""Lookups over reference data: the CPV hierarchy and the everyday words for its codes, areas
+and postcodes."""
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import case, or_, select
 
 from portal.extensions import db
-from portal.reference.loaders import CPV_LEVELS, read_seed_csv
+from portal.reference.loaders import CPV_LEVELS, everyday_term_rows, read_seed_csv
 from portal.reference.models import AREA_KINDS, Area, CpvCode
 
 CHECK_DIGIT_RE = re.compile(r"^(\d{8})-\d$")
 POSTCODE_RE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})$")
+WORD_RE = re.compile(r"[^\W_]+")
+# Left out of every comparison, so "drug and alcohol" also reads "drugs or alcohol".
+STOPWORDS = frozenset({"a", "an", "and", "the", "of", "or"})
+# Query words a search need not account for: "services for carers" is a search for carers.
+QUERY_FILLERS = frozenset({"for", "with", "to", "in", "at", "on", "by", "from", "service"})
+IRREGULAR_PLURALS = {"children": "child", "women": "woman"}
+# A query word this long may be the start of a term's word ("counsel" -> "counselling").
+MIN_PREFIX = 5
+PROJECT_SOURCE = "project"
+# How closely a query fits an everyday term, closest first.
+SAME, IN_TERM, STARTS_TERM, PART_OF_QUERY = range(4)
 
 
 # --- CPV ---------------------------------------------------------------------------------
@@ -47,23 +60,196 @@ def cpv_children(parent_code=None):
 
 
 def search_cpv(q, limit=20):
-    """Find CPV codes by code prefix ("8531", "85311000-2") or by words in the description.
+    """Find CPV codes by code ("8531", "85311000-2"), by everyday words or by the words of
+    the official description, as `CpvMatch` results.
 
-    Broader codes come first, then social-service codes, so a search for "welfare" offers
-    the headings a VCSE is likely to want before narrow sub-categories.
+    People rarely know CPV wording, so codes found through an everyday term ("mental health"
+    -> Community health services) come first, closest fit first, labelled with the term's
+    plain name. Codes whose description holds every query word follow, broader codes and then
+    social-service codes first, so "welfare" offers the headings a VCSE is likely to want
+    before narrow sub-categories; last come codes for terms that cover only part of the query.
+    Plurals are folded on both sides ("carer" finds "carers"). A code search answers as it
+    always has: the codes under that prefix, broadest first.
     """
     q = (q or "").strip()
     if not q:
         return []
     digits = CHECK_DIGIT_RE.sub(r"\1", q.replace(" ", ""))
     if digits.isdigit():
-        condition = CpvCode.code.startswith(digits)
-    else:
-        condition = db.and_(*[CpvCode.description.ilike(f"%{word}%") for word in q.split()])
+        return [CpvMatch(cpv) for cpv in _cpv_ranked(CpvCode.code.startswith(digits), limit)]
+    typed = _words(q)
+    if not typed:
+        return []
+    whole, partial = _plain_matches(tuple(_fold_plural(word) for word in typed))
+    described = _cpv_ranked(_description_has_all(typed), limit)
+    codes = list(dict.fromkeys([*whole, *(cpv.code for cpv in described), *partial]))[:limit]
+    found = {cpv.code: cpv for cpv in db.session.scalars(
+        select(CpvCode).where(CpvCode.code.in_(codes)))}
+    labels = partial | whole
+    return [CpvMatch(found[code], labels.get(code)) for code in codes if code in found]
+
+
+@dataclass(frozen=True)
+class CpvMatch:
+    """A CPV code a search found, with the plain label of the everyday term that found it."""
+
+    cpv: CpvCode
+    plain_label: str | None = None
+
+    @property
+    def code(self):
+        return self.cpv.code
+
+    @property
+    def description(self):
+        return self.cpv.description
+
+    @property
+    def level(self):
+        return self.cpv.level
+
+    @property
+    def is_social_service(self):
+        return self.cpv.is_social_service
+
+    @property
+    def display_label(self):
+        """The plain name first, then the official wording and the code:
+        "Mental health support — Community health services (85323000)"."""
+        official = f"{self.cpv.description} ({self.cpv.code})"
+        return f"{self.plain_label} — {official}" if self.plain_label else official
+
+
+def _description_has_all(words):
+    """Every word in the description, as typed or with its plural folded ("families" also
+    finds "Family allowances")."""
+    return db.and_(*[
+        or_(*[CpvCode.description.ilike(f"%{form}%")
+              for form in dict.fromkeys((word, _fold_plural(word)))])
+        for word in words])
+
+
+def _cpv_ranked(condition, limit):
     breadth = case({level: rank for rank, level in enumerate(CPV_LEVELS)}, value=CpvCode.level)
     query = (select(CpvCode).where(condition)
              .order_by(breadth, CpvCode.is_social_service.desc(), CpvCode.code).limit(limit))
     return db.session.scalars(query).all()
+
+
+# --- everyday words for CPV codes ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EverydayTerm:
+    """A word people use for a service, one CPV code it stands for, and the label to show."""
+
+    term: str
+    words: tuple
+    code: str
+    label: str
+    source: str
+    label_words: frozenset
+
+
+def everyday_words(text):
+    """The words of `text` as everyday terms are compared: lower case, apostrophes dropped,
+    plurals folded ("carers" -> "carer", "families" -> "family"), "and", "or", "of" and "the"
+    left out."""
+    return tuple(_fold_plural(word) for word in _words(text))
+
+
+def _words(text):
+    text = re.sub(r"['’]", "", (text or "").lower())
+    return [word for word in WORD_RE.findall(text) if word not in STOPWORDS]
+
+
+def _fold_plural(word):
+    """A simple plural fold, applied alike to terms and to what is compared with them, so
+    its occasional odd stem ("news" -> "new") still matches itself."""
+    word = IRREGULAR_PLURALS.get(word, word)
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return IRREGULAR_PLURALS.get(word[:-1], word[:-1])
+    return word
+
+
+@lru_cache(maxsize=1)
+def everyday_terms():
+    """Every row of seed/reference/cpv_everyday_terms.csv, each term's best code first."""
+    return tuple(EverydayTerm(row["term"], everyday_words(row["term"]), row["code"],
+                              row["label"], row["source"], frozenset(everyday_words(row["label"])))
+                 for row in everyday_term_rows())
+
+
+def everyday_cpv_codes(text):
+    """CPV codes whose everyday terms occur in `text`: evidence of the kind of work it
+    describes, for ranking and suggestions.
+
+    Terms match whole words with plurals folded ("young carers" matches "young carer").
+    Where terms overlap the longest wins, so "mental health" is not also read as "health".
+    Codes come in the order their terms first appear, each term's best fit first.
+    """
+    words = everyday_words(text)
+    starts, codes_for = _everyday_phrases()
+    codes, position = [], 0
+    while position < len(words):
+        phrase = next((p for p in starts.get(words[position], ())
+                       if words[position:position + len(p)] == p), None)
+        codes += codes_for[phrase] if phrase else []
+        position += len(phrase) if phrase else 1
+    return list(dict.fromkeys(codes))
+
+
+@lru_cache(maxsize=1)
+def _everyday_phrases():
+    """Terms by their first word (longest first), and each term's codes (project terms first)."""
+    terms = sorted(everyday_terms(), key=lambda t: t.source != PROJECT_SOURCE)
+    codes_for = defaultdict(list)
+    for term in terms:
+        if term.words and term.code not in codes_for[term.words]:
+            codes_for[term.words].append(term.code)
+    starts = defaultdict(list)
+    for phrase in sorted(codes_for, key=len, reverse=True):
+        starts[phrase[0]].append(phrase)
+    return dict(starts), dict(codes_for)
+
+
+def _plain_matches(words):
+    """Codes whose everyday terms fit the query words, closest first, each with its label:
+    those whose terms account for the whole query, and those whose terms are only part of it."""
+    terms = everyday_terms()
+    scored = sorted((fit, *_closeness(words, term), position)
+                    for position, term in enumerate(terms)
+                    if (fit := _term_fit(words, term.words)) is not None)
+    whole, partial = {}, {}
+    for fit, *_closer, position in scored:
+        term = terms[position]
+        (partial if fit == PART_OF_QUERY else whole).setdefault(term.code, term.label)
+    return whole, partial
+
+
+def _closeness(words, term):
+    """Among terms that fit alike, the closer first: more of the query's words covered, fewer
+    words the query did not ask for, the query's words in the label, the project's own terms."""
+    needed = (set(words) - QUERY_FILLERS) or set(words)
+    return (-len(needed & set(term.words)), len(set(term.words) - set(words)),
+            not needed <= term.label_words, term.source != PROJECT_SOURCE)
+
+
+def _term_fit(query, term):
+    """How a query fits a term's words (SAME … PART_OF_QUERY), or None when it does not."""
+    query, term = set(query), set(term)
+    needed = (query - QUERY_FILLERS) or query
+    if not term:
+        return None
+    if needed == term or query == term:
+        return SAME
+    if needed <= term:
+        return IN_TERM
+    if all(word in term or (len(word) >= MIN_PREFIX and any(t.startswith(word) for t in term))
+           for word in needed):
+        return STARTS_TERM
+    return PART_OF_QUERY if term <= query else None
 
 
 # --- areas -------------------------------------------------------------------------------

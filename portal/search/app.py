@@ -9,7 +9,7 @@ from portal.search.registry import register
 
 def init_app(app, ranked_type, listing_type):
     """`ranked_type` is held by the ranked index (keyword search and matching), `listing_type`
-    by the listing index (keyword search, every word required)."""
+    by the listing index (keyword search: ranked, or every word required)."""
     whoosh_internals.install(app)
     register(ranked_type)
     register(listing_type)

@@ -307,6 +307,11 @@ class SearchIndex(Repairable):
         """The query's most telling terms: those whose weight times rarity is highest. Rare
         terms decide a match; the commonest add little but cost the most to score."""
         weighted_terms = [(term, weight) for term, weight in weighted_terms if weight > 0]
+        if MATCH_TERMS and len(weighted_terms) > MATCH_TERMS:
+            # A word no document holds matches nothing: it must not take a telling word's place.
+            held = postings.searcher.doc_frequency
+            weighted_terms = [(term, weight) for term, weight in weighted_terms
+                              if held("text", term)]
         if not MATCH_TERMS or len(weighted_terms) <= MATCH_TERMS:
             return weighted_terms
         ranked = sorted(weighted_terms, key=lambda tw: (-tw[1] * postings.idf("text", tw[0]),
@@ -318,6 +323,13 @@ class SearchIndex(Repairable):
         searcher = self.searcher()
         total = searcher.doc_count()
         return searcher.doc_frequency(field, value) / total if total else 0.0
+
+    def term_shares(self, field, values):
+        """{value: share of documents holding it in `field`}, read from one searcher."""
+        searcher = self.searcher()
+        total = searcher.doc_count()
+        return {value: searcher.doc_frequency(field, value) / total if total else 0.0
+                for value in values}
 
     def _docnums(self, searcher, ids):
         found = set()

@@ -1,5 +1,7 @@
 """The listing index: the registered "opportunities" document type (forward-plan entries),
-searched by keyword with every word required, as the list and the API promise.
+searched by keyword in two ways: ranked, best match first (BM25 over the title, worth most, the
+rest of the text and the names of the categories, entries holding more of the words first),
+as the forward plan's list does; and with every word required, as the API promises.
 
 It lives beside the ranked index (its document type adds a suffix to the folder), so
 rebuilding one never touches the other.
@@ -9,13 +11,17 @@ import os
 import shutil
 import threading
 
+import numpy as np
 from flask import current_app
 from whoosh import index as whoosh_index
 from whoosh.qparser import MultifieldParser
+from whoosh.query import Or, Term
 
 from portal.search import index as ranked
+from portal.search.analysis import terms
 from portal.search.registry import document_type
 from portal.search.repair import Repairable
+from portal.search.scoring import Postings, top
 from portal.search.storage import (
     BulkWriter, fresh_searcher, memory_index, new_index, same_schema, swap_in, write_documents,
 )
@@ -26,6 +32,8 @@ KIND = "opportunities"
 # Longer queries add nothing but time: the first words are kept.
 MAX_QUERY_WORDS = 32
 MAX_QUERY_CHARS = 1000
+# The fields a search requiring every word reads: the entry's own words, not its categories'.
+STRICT_FIELDS = ("title", "text")
 
 
 class OpportunityIndex(Repairable):
@@ -73,6 +81,15 @@ class OpportunityIndex(Repairable):
         self._local.searcher = (ix, searcher)
         return searcher
 
+    def postings(self):
+        """Array scoring over the current searcher (see portal.search.scoring)."""
+        searcher = self.searcher()
+        cached = getattr(self._local, "postings", None)
+        if cached is None or cached.searcher is not searcher:
+            cached = Postings(searcher, B=ranked.WEIGHTING.B, K1=ranked.WEIGHTING.K1)
+            self._local.postings = cached
+        return cached
+
     def write(self, upserts, deletes):
         ix = self.open()
         self.remember_writes_while_damaged([int(d["id"]) for d in upserts] + list(deletes))
@@ -97,18 +114,48 @@ class OpportunityIndex(Repairable):
             self.damaged = False
         return count
 
+    def status(self):
+        ix = self.open()
+        return {"documents": ix.doc_count(), "location": self.directory or "memory"}
+
     def stored_versions(self):
         with self.open().searcher() as searcher:
             return {f["id"]: f.get("version", "") for f in searcher.all_stored_fields()}
 
+    def rank_ids(self, text, every_word=False, statuses=None, limit=1000):
+        """Entry ids matching free text, best match first.
+
+        Each word is scored (BM25, stemmed) in the title, worth most, the rest of the text and
+        the names of the entry's categories; entries holding more of the words come first.
+        An entry holding any of the words is found, or with `every_word` only one holding them
+        all. `statuses` limits the entries looked at (the index holds every stage)."""
+        words = list(dict.fromkeys(terms(clean_query(text))))
+        if not words:
+            return []
+        postings = self.postings()
+        allowed = postings.mask(Or([Term("status", s) for s in statuses]) if statuses else None)
+        total, found = np.zeros(postings.size), np.zeros(postings.size)
+        for word in words:
+            score, _hits = postings.total([(field, word, boost)
+                                           for field, boost in self.kind.keyword_boosts.items()])
+            total += score
+            found += score > 0
+        if every_word:
+            allowed = allowed & (found == len(words))
+        total *= (1 + found) / (1 + len(words))
+        searcher = postings.searcher
+        return [int(searcher.stored_fields(int(d))["id"]) for d in top(total, allowed, limit)]
+
     def search_ids(self, text, limit=1000):
-        """Entry ids matching free text, best first."""
+        """Entry ids holding every word of free text (in the title or the rest of the text),
+        best first."""
         words = clean_query(text)
         if not words:
             return []
         searcher = self.searcher()
-        # Every word must appear, as the list and the API promise.
-        boosts = self.kind.keyword_boosts
+        # Every word must appear in the entry's own text, as the API promises.
+        boosts = {field: boost for field, boost in self.kind.keyword_boosts.items()
+                  if field in STRICT_FIELDS}
         parser = MultifieldParser(list(boosts), schema=searcher.schema, fieldboosts=boosts)
         results = searcher.search(parser.parse(words), limit=limit)
         return [int(hit["id"]) for hit in results]

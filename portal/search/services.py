@@ -18,7 +18,8 @@ from portal.search.repair import SearchUnavailable, exclusive, guarded
 
 log = logging.getLogger(__name__)
 __all__ = ["Hit", "rebuild", "needs_rebuild", "check", "search_organisation_ids",
-           "match_organisations", "match_terms", "funder_share", "terms", "surface_forms"]
+           "match_organisations", "match_terms", "funder_share", "term_shares", "terms",
+           "surface_forms"]
 
 
 def _all_organisations():
@@ -104,7 +105,12 @@ def _rebuild_opportunities(progress=None):
 
 
 def needs_rebuild():
-    index = get_index()
+    """Whether either index is missing, damaged, built with an older schema (opening it finds
+    that) or holds a different number of documents from the database."""
+    return any(_needs_rebuild(index) for index in (get_index(), get_opportunity_index()))
+
+
+def _needs_rebuild(index):
     index_count = index.status()["documents"]
     db_count = db.session.scalar(select(func.count(index.kind.stand_in.key)))
     return index.damaged or index_count != db_count
@@ -233,8 +239,22 @@ def _probe(index):
 
 @_reads_opportunities(_opportunities_from_database)
 def search_opportunity_ids(text, limit=1000):
-    """Forward-plan entry ids matching free text, best first (any status: callers filter)."""
+    """Forward-plan entry ids holding every word of free text, best first (any status:
+    callers filter)."""
     return get_opportunity_index().search_ids(text, limit=limit)
+
+
+def _ranked_opportunities_from_database(text, every_word=False, statuses=None, limit=1000):
+    return _opportunities_from_database(text, limit)
+
+
+@_reads_opportunities(_ranked_opportunities_from_database)
+def rank_opportunity_ids(text, every_word=False, statuses=None, limit=1000):
+    """Forward-plan entry ids for free text, best match first: those holding any of the words
+    (or, with `every_word`, all of them), among entries at `statuses` (callers still filter);
+    see OpportunityIndex.rank_ids."""
+    return get_opportunity_index().rank_ids(text, every_word=every_word, statuses=statuses,
+                                            limit=limit)
 
 
 @_reads_organisations(_organisations_from_database)
@@ -256,6 +276,12 @@ def index_version():
 def funder_share(funder_key):
     """The share of indexed organisations that have worked for this funder or buyer."""
     return get_index().term_share("funders", funder_key)
+
+
+@_reads_organisations(lambda terms: {term: 0.0 for term in terms})
+def term_shares(terms):
+    """{term: share of indexed organisations whose text holds it}: how common a word is."""
+    return get_index().term_shares("text", terms)
 
 
 @_reads_organisations(_unavailable)

@@ -36,7 +36,7 @@ def _world(app):
         hub = _supplier("Huddersfield Carers Hub", KIRKLEES, "Support, short breaks and advice "
                         "for young carers in Huddersfield and Kirklees")
         charity = _supplier("Calderdale Family Support", CALDERDALE,
-                            "Family support and parenting courses")
+                            "Family support, parenting courses and breaks for young carers")
         factories.make_user(hub, email="hello@carershub.example")
         factories.make_user(charity, email="team@calderdale.example")
         entry = pipeline.create_opportunity(council, {

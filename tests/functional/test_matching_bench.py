@@ -12,12 +12,12 @@ NAMES = [f"{setting}.{subset}.{metric}"
 NAMES += [f"fullpool.{subset}.recall@{k}" for subset in ("all", "novel") for k in (10, 100)]
 
 
-def test_bench_prints_exactly_the_21_lines(app):
+def test_bench_prints_the_21_lines_then_the_recommendation_direction(app):
     result = app.test_cli_runner().invoke(args=["bench", "matching", "--data",
                                                                 str(DATA)])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert len(lines) == 21
+    assert len(lines) == 25
     for line, name in zip(lines, NAMES):
         assert re.fullmatch(rf"{re.escape(name)} \d\.\d{{4}}", line), line
     assert re.fullmatch(r"summary queries=4 novel=3 profiles=6 random100\.all\.mrr=\d\.\d{4} "
@@ -27,6 +27,10 @@ def test_bench_prints_exactly_the_21_lines(app):
     assert "random100.all.recall@10 1.0000" in lines
     assert "fullpool.all.recall@100 1.0000" in lines
     assert "ranked 4/4 queries" in result.stderr
+    # Every grant keeps its whole (six-profile) ranking, so each recipient's grant is listed.
+    assert re.fullmatch(r"recommend\.mrr \d\.\d{4}", lines[21])
+    assert lines[22:] == ["recommend.recall@10 1.0000", "recommend.recall@50 1.0000",
+                          "recommend.profiles 4"]
 
 
 def test_bench_is_deterministic(app):

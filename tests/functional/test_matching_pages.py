@@ -63,7 +63,7 @@ def people(make_org, make_user):
     york_carers = _supplier(make_org, "York Carers Together", "vcse", YORK,
                             "Support and short breaks for unpaid carers in York")
     prime = _supplier(make_org, "Big Care Ltd", "prime", LEEDS,
-                      "Home care and support services for councils in Yorkshire")
+                      "Home care and short breaks for carers, for councils in Yorkshire")
     return {
         "leeds": leeds, "york": york, "carers": carers, "york_carers": york_carers,
         "prime": prime,
@@ -90,7 +90,7 @@ def test_the_buyer_sees_ranked_suppliers_with_reasons_and_strength(client, login
     assert status == 200
     assert "Suppliers who could deliver this" in html
     assert html.index("Leeds Carers Network") < html.index("York Carers Together")
-    assert "Based in Leeds" in html or "Serves Leeds" in html
+    assert "Leeds, where this service will be delivered" in html
     assert "match</strong>" in html  # a strength in words, not a number
     assert "Invite to express interest" in html
     assert "Leeds City Council" not in html.split("best match first")[1]  # buyers are not listed
@@ -398,3 +398,53 @@ def test_profile_alerts_send_new_and_changed_recommendations_once(app, people, d
     pipeline.express_interest(db.session.get(Opportunity, other.id),
                               db.session.merge(subscriber), "sole")
     assert _run_alerts(app).emails == 0  # already interested: not a recommendation
+
+
+# --- Saying what really happened ----------------------------------------------------------------
+
+def test_inviting_an_organisation_nobody_can_receive_says_nobody_was_emailed(
+        client, login, people, db, make_org):
+    quiet = _supplier(make_org, "Leeds Young Carers Project", "vcse", LEEDS,
+                      "Short breaks and peer support for young carers in Leeds")
+    entry = _entry(people["leeds"], people["officer"])
+    login(people["officer"])
+    status, html = _page(client, f"/forward-plan/{entry.id}/matches")
+    assert "No account yet" in html.split("Leeds Young Carers Project")[1][:800]
+    status, html = _page(client, f"/forward-plan/{entry.id}/matches/invite/{quiet.id}")
+    assert "so nobody will be emailed" in html
+    response = _invite(client, entry, quiet)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Invitation recorded for Leeds Young Carers Project" in page
+    assert "nobody was emailed" in page and "Their team has been emailed" not in page
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+    assert db.session.scalar(select(func.count(MatchInvitation.id))) == 1
+
+
+def test_an_invitation_says_how_many_people_were_emailed(client, login, people):
+    entry = _entry(people["leeds"], people["officer"])
+    login(people["officer"])
+    response = _invite(client, entry, people["carers"])
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "We emailed 2 people there" in page
+
+
+def test_the_matches_page_says_when_few_suppliers_show_evidence(client, login, people):
+    entry = _entry(people["leeds"], people["officer"], title="Carers short breaks")
+    login(people["officer"])
+    status, html = _page(client, f"/forward-plan/{entry.id}/matches")
+    assert status == 200
+    assert "show evidence of delivering this kind of service" in html
+
+
+def test_the_matches_page_counts_suppliers_left_out_by_a_reservation(client, login, people):
+    entry = _entry(people["leeds"], people["officer"], procurement_route="below_threshold",
+                   reservation="location", reservation_area="Leeds")
+    login(people["officer"])
+    status, html = _page(client, f"/forward-plan/{entry.id}/matches")
+    assert status == 200
+    assert "not listed because" in html
+    assert "not based in Leeds, which the contract is reserved for" in html
+    assert "York Carers Together" not in html
+    # No postcode, but working only in Leeds: based there as far as anyone can tell.
+    assert "Leeds Carers Network" in html.split("best match first")[1]

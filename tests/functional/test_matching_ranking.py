@@ -35,7 +35,7 @@ def suppliers(db, make_org):
                         description="Befriending older people by telephone across England")
     national.areas.append(db.session.get(Area, "E92000001"))
     buyer = make_org(name="Oxfordshire County Council", org_type="commissioner", commit=False,
-                     description="Befriending commissioner")
+                     description="Commissions befriending for older people")
     db.session.commit()
     return SimpleNamespace(oxford=oxford, cornwall=cornwall, national=national, buyer=buyer)
 
@@ -51,13 +51,15 @@ def test_local_befriending_supplier_ranks_first_with_reasons(suppliers):
     matches = rank_suppliers(query)
     assert ids(matches)[:2] == [suppliers.oxford.id, suppliers.national.id]
     top = matches[0]
-    assert top.reasons[0] == "Based in Oxford"
-    assert "3 past contracts in befriending" in top.reasons
-    assert "3 past awards from Oxfordshire County Council" in top.reasons
-    assert any(r.startswith("Works in social work services") for r in top.reasons)
-    assert "matched: 'befriending service', 'older people', 'oxford'" \
-        in top.reasons
-    assert set(top.signals) == set(ranking.WEIGHTS)
+    # What it does comes first; then what it has done, where and for whom.
+    assert top.reasons[0] == "Offers social work services with accommodation, within this " \
+        "entry's category of social work and related services"
+    assert top.reasons[1] == "Its profile mentions befriending service and older people, as " \
+        "this entry does"
+    assert "Has had 3 similar contracts from Oxfordshire County Council" in top.reasons
+    assert "Has had 3 awards from Oxfordshire County Council" in top.reasons
+    assert "Based in Oxford, where this service will be delivered" in top.reasons
+    assert set(top.signals) == set(ranking.WEIGHTS) | {"evidence", "category"}
     assert suppliers.buyer.id not in ids(matches)  # a commissioner is not a supplier
 
 
@@ -97,12 +99,14 @@ def test_tier_eligibility_with_accreditation_stubbed(app, db, suppliers, monkeyp
     monkeypatch.setattr(accreditation, "current_standings", lambda ids, **kwargs: {
         org_id: records[org_id] for org_id in ids if org_id in records})
     search.rebuild()
-    query = MatchQuery(description="young people", recommended_tier=2)
+    query = MatchQuery(description="Mentoring young people", recommended_tier=2)
     tier_two = rank_suppliers(query, filters=MatchFilters(tier_at_least=2))
     assert ids(tier_two) == [suppliers.cornwall.id]
-    assert "Tier 2 accredited, recommended Tier 2" in tier_two[0].reasons
-    accredited = rank_suppliers(query, filters=MatchFilters(accredited_only=True))
-    assert set(ids(accredited)) == {suppliers.cornwall.id, suppliers.national.id}
+    assert "Accredited at Tier 2; this entry recommends Tier 2" in tier_two[0].reasons
+    accredited = MatchFilters(accredited_only=True)  # any tier: Tier 1 counts too
+    phone = MatchQuery(description="Telephone befriending for older people")
+    assert ids(rank_suppliers(query, filters=accredited)) == [suppliers.cornwall.id]
+    assert ids(rank_suppliers(phone, filters=accredited)) == [suppliers.national.id]
 
 
 def test_empty_and_odd_queries_do_not_fail(suppliers):

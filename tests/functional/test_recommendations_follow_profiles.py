@@ -103,7 +103,7 @@ def plan(make_org, make_user):
         "york": _supplier(make_org, "York Carers Together", YORK,
                           "Support and short breaks for unpaid carers in York"),
         "cafe": _supplier(make_org, "Wakefield Community Cafe", None,
-                          "A weekly cafe where carers meet", cpv=None),
+                          "A weekly cafe where unpaid carers meet for peer support", cpv=None),
         "gardens": _supplier(make_org, "Bradford Community Gardens", BRADFORD,
                              "Allotments and food growing with schools", cpv=None),
     }
@@ -359,5 +359,5 @@ def test_an_accreditation_changes_the_tier_in_the_stored_matches(plan, db):
     _accredit(york, 1, date.today() + timedelta(days=300))
     after = _stored(db, entry)[york.id]
     assert after[1] > before[1]
-    assert any("Tier 1 accredited" in reason for reason in after[2])
+    assert any("Accredited at Tier 1" in reason for reason in after[2])
     assert_as_a_refresh_would_leave_it(db, entry)

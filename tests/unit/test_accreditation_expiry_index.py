@@ -68,12 +68,12 @@ def entry(world, make_org, make_user):
 def test_lapsing_takes_the_tier_out_of_the_index_and_the_stored_matches(world, entry):
     record = _accredit(world, world.org, 1, days=200)
     assert _indexed_tier(world.org) == 1 and _listed_with_tier(world.org, 1)
-    assert any("Tier 1 accredited" in r for r in _stored_reasons(world.org))
+    assert any("Accredited at Tier 1" in r for r in _stored_reasons(world.org))
     services.run_expiry(record.expires_on + timedelta(days=1))
     assert _indexed_tier(world.org) is None
     assert not _listed_with_tier(world.org, 1)  # the matches page's tier filter agrees
     reasons = _stored_reasons(world.org)
-    assert reasons and not any("Tier 1 accredited" in r for r in reasons)
+    assert reasons and not any("Accredited at Tier 1" in r for r in reasons)
     assert any("Not yet accredited" in r for r in reasons)
 
 
@@ -89,7 +89,7 @@ def test_past_expiry_is_off_the_register_at_once_and_out_of_matching_once_lapsed
     assert _indexed_tier(world.org) == 1
     assert services.run_expiry()["lapsed"] == 1
     assert _indexed_tier(world.org) is None
-    assert not any("Tier 1 accredited" in r for r in _stored_reasons(world.org))
+    assert not any("Accredited at Tier 1" in r for r in _stored_reasons(world.org))
 
 
 def test_the_last_day_counts_in_both(world, entry):
@@ -117,7 +117,7 @@ def test_many_lapses_in_one_run_each_follow(world, entry, make_org, monkeypatch)
     expires = records[0].expires_on
     assert services.run_expiry(expires + timedelta(days=1))["lapsed"] == 4
     assert all(_indexed_tier(org) is None for org in [world.org, *others])
-    assert not any("Tier 1 accredited" in r for r in _stored_reasons(world.org))
+    assert not any("Accredited at Tier 1" in r for r in _stored_reasons(world.org))
 
 
 def test_the_expire_command_says_what_it_did(app, world, entry):
@@ -141,7 +141,7 @@ def test_a_tier_past_its_date_stops_counting_before_the_lapse_is_recorded(world,
     _accredit(world, org, 1, days=1)  # runs to tomorrow
     assert _indexed_tier(org) == 1 and _listed_with_tier(org, 1)
     query = MatchQuery(description="debt advice", recommended_tier=1)
-    assert "Tier 1 accredited, recommended Tier 1" in \
+    assert "Accredited at Tier 1 (Stage 1 – foundation); this entry recommends Tier 1" in \
         rank_suppliers(query, candidate_keys=[org.id])[0].reasons
 
     later = date.today() + timedelta(days=3)
@@ -158,5 +158,5 @@ def test_a_tier_past_its_date_stops_counting_before_the_lapse_is_recorded(world,
     # ...but the tier no longer counts: not for a tier filter, not in the reasons.
     assert not _listed_with_tier(org, 1)
     match = rank_suppliers(query, candidate_keys=[org.id])[0]
-    assert "Not yet accredited; recommended Tier 1" in match.reasons
+    assert "Not yet accredited; this entry recommends Tier 1" in match.reasons
     assert match.signals["tier"] == 0

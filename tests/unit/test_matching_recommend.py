@@ -5,24 +5,27 @@ import pytest
 from portal.core.exceptions import DomainError
 from portal.matching.models import MatchInvitation, clean_message, strength
 from portal.matching.following import changed_keys
-from portal.matching.recommend import best_possible_score
-from portal.matching.ranking import WEIGHTS
 from portal.pipeline.models import Opportunity
 
 
-@pytest.mark.parametrize("share, expected", [
-    (1.0, "strong"), (0.42, "strong"), (0.41, "good"), (0.30, "good"), (0.29, "possible"),
-    (0.0, "possible"),
+@pytest.mark.parametrize("evidence, category, expected", [
+    (0.6, 0.0, "strong"), (0.45, 0.0, "strong"), (0.44, 0.0, "good"), (0.3, 1.0, "strong"),
+    (0.25, 0.0, "good"), (0.15, 0.9, "good"), (0.24, 0.0, "possible"), (0.1, 0.9, "possible"),
+    (0.0, 1.0, "possible"),
 ])
-def test_strength_is_a_share_of_the_best_possible_score(share, expected):
-    best = best_possible_score()
-    assert best == pytest.approx(sum(WEIGHTS.values()))
-    assert strength(share * best, best)[0] == expected
-    assert strength(1.0, 0)[0] == "possible"  # no weights: nothing is strong
+def test_strength_says_how_much_evidence_there_is_about_the_service(evidence, category,
+                                                                   expected):
+    assert strength({"evidence": evidence, "category": category})[0] == expected
+
+
+def test_a_high_score_from_place_and_tier_alone_is_never_strong():
+    signals = {"area": 1.0, "tier": 1.0, "buyer": 1.0, "evidence": 0.0, "category": 0.0}
+    assert strength(signals) == ("possible", "Possible match")
+    assert strength({}) == ("possible", "Possible match")  # rows stored before evidence
 
 
 def test_strength_labels_read_as_words():
-    assert strength(10, 10) == ("strong", "Strong match")
+    assert strength({"evidence": 1.0}) == ("strong", "Strong match")
 
 
 def test_an_organisation_cannot_invite_itself():

@@ -77,9 +77,10 @@ def test_area_signal_prefers_local_over_national():
     national = signals.area(query, supplier(served=[ENGLAND]))
     nearby = signals.area(query, supplier(home=SOUTH_OXON))
     elsewhere = signals.area(query, supplier(home=CORNWALL))
-    assert based.score == 1.0 and based.reason == "Based in Oxford"
+    assert based.score == 1.0
+    assert based.reason == "Based in Oxford, where this service will be delivered"
     assert based.score > county.score > national.score
-    assert county.reason == "Serves Oxford"
+    assert county.reason == "Works in Oxford, where this service will be delivered"
     assert nearby.score > 0 and nearby.reason.startswith("Based nearby")
     assert elsewhere.score == 0
 
@@ -110,7 +111,9 @@ def test_cpv_overlap_through_the_hierarchy():
     assert same.score == 1.0 and narrower.score == 0.9
     assert 0 < sibling.score < narrower.score
     assert unrelated.score == 0
-    assert narrower.reason.startswith("Works in ")
+    assert narrower.reason == "Offers social work services with accommodation, within this " \
+        "entry's category of social work and related services"
+    assert sibling.reason.endswith("a category related to this entry's")
 
 
 # --- names and buyers ---------------------------------------------------------------------------
@@ -137,7 +140,7 @@ def test_buyer_history_counts_past_awards():
     query = MatchQuery(buyer_name="The Tudor Trust")
     past = [{"funder": "tudor", "terms": []}, {"funder": "tudor", "terms": []}]
     sig = signals.buyer_history(query, supplier(funders=["tudor"], past=past))
-    assert sig.score == 1.0 and sig.reason == "2 past awards from The Tudor Trust"
+    assert sig.score == 1.0 and sig.reason == "Has had 2 awards from The Tudor Trust"
     assert signals.buyer_history(query, supplier(funders=["other"])).score == 0
     assert signals.buyer_history(query, supplier(funders=["tudor"]), 0.25).score == 0.25
 
@@ -145,11 +148,11 @@ def test_buyer_history_counts_past_awards():
 # --- eligibility and capacity -------------------------------------------------------------------
 
 @pytest.mark.parametrize("held, wanted, score, reason", [
-    (2, 2, 1.0, "Tier 2 accredited, recommended Tier 2"),
-    (3, 2, 1.0, "Tier 3 accredited, recommended Tier 2"),
-    (1, 2, 0.5, "Tier 1 accredited, recommended Tier 2"),
-    (1, 3, 0.0, "Tier 1 accredited, recommended Tier 3"),
-    (None, 2, 0.0, "Not yet accredited; recommended Tier 2"),
+    (2, 2, 1.0, "Accredited at Tier 2; this entry recommends Tier 2"),
+    (3, 2, 1.0, "Accredited at Tier 3; this entry recommends Tier 2"),
+    (1, 2, 0.5, "Accredited at Tier 1; this entry recommends Tier 2"),
+    (1, 3, 0.0, "Accredited at Tier 1; this entry recommends Tier 3"),
+    (None, 2, 0.0, "Not yet accredited; this entry recommends Tier 2"),
 ])
 def test_tier_against_recommendation(held, wanted, score, reason):
     sig = signals.tier(MatchQuery(recommended_tier=wanted), supplier(tier=held))
@@ -173,7 +176,7 @@ def test_text_reason_quotes_the_query_words_and_joins_phrases():
     matched = frozenset(t for t, _ in query.weighted_terms if t in {"befriend", "older", "peopl"})
     sig = signals.text(query, supplier(), 4.0, 8.0, matched)
     assert sig.score == 0.5
-    assert sig.reason == "matched: 'befriending', 'older people'"
+    assert sig.reason == "Its profile mentions befriending and older people, as this entry does"
 
 
 def test_track_record_counts_relevant_past_work():
@@ -181,6 +184,14 @@ def test_track_record_counts_relevant_past_work():
     matched = frozenset(t for t, _ in query.weighted_terms)
     past = [{"kind": "contract", "terms": ["domiciliari", "care"], "funder": None}] * 3
     past += [{"kind": "contract", "terms": ["garden"], "funder": None}]
+    past[0] = {**past[0], "title": "Home care in Oxford"}
     sig = signals.track_record(query, supplier(past=past, past_count=4), matched)
-    assert sig.reason == "3 past contracts in domiciliary care"
+    assert sig.reason == "Has had 3 similar contracts, such as 'Home care in Oxford'"
     assert 0 < sig.score <= 1
+
+
+def test_an_entry_delivered_elsewhere_says_so():
+    far = signals.area(MatchQuery(area_codes=(CORNWALL,)), supplier(home=OXFORD))
+    assert far.score == 0 and far.reason == "Delivered in Cornwall, outside the areas it works in"
+    unknown = signals.area(MatchQuery(area_codes=(CORNWALL,)), supplier())
+    assert unknown.reason is None  # not known to work anywhere: nothing to say
