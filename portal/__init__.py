@@ -69,7 +69,7 @@ def _init_search_and_changes(app):
 
 
 BLUEPRINT_PACKAGES = ("main", "accounts", "organisations", "pipeline", "accreditation", "matching",
-                      "alerts", "admin", "api")
+                      "alerts", "consortia", "admin", "api")
 
 
 def _register_blueprints(app):

@@ -16,7 +16,7 @@ mail_cli = AppGroup("mail", help="Outgoing email.")
 commands = [seed_cli, search_cli, users_cli, mail_cli]
 
 # Packages whose `demo` module (with `load_demo(progress)`) adds to `flask seed demo`, in order.
-DEMO_PACKAGES = ("pipeline", "accreditation", "matching")
+DEMO_PACKAGES = ("pipeline", "accreditation", "matching", "consortia")
 
 
 def progress_printer(label, total=None, every=500):

@@ -13,6 +13,9 @@ if "TEST_DATABASE_URL" not in os.environ:
     os.environ["TEST_DATABASE_URL"] = f"sqlite:///{_FOLDER}/test.db"
 
 import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 
@@ -140,3 +143,20 @@ def login(client):
 def csrf_token_from(html):
     match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
     return match.group(1) if match else None
+
+
+@pytest.fixture
+def conforms(client):
+    """check(body, schema name): the body is valid against that schema of the OpenAPI
+    document the app serves (`check.document` is the document)."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    registry = Registry().with_resource(
+        "urn:openapi", Resource.from_contents(document, default_specification=DRAFT202012))
+
+    def check(body, name):
+        validator = Draft202012Validator({"$ref": f"urn:openapi#/components/schemas/{name}"},
+                                         registry=registry)
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+        assert not errors, errors
+    check.document = document
+    return check

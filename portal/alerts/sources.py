@@ -20,6 +20,10 @@ class Hit:
     reason: str = ""
 
 
+# More hits for a source from packages above this one: {source name: [function]}.
+CONTRIBUTIONS = {}
+
+
 def source(name, label):
     def register(function):
         function.label = label
@@ -28,8 +32,20 @@ def source(name, label):
     return register
 
 
+def contributes_to(name):
+    """Register a function adding hits to the source `name` (the teaming board adds open
+    roles that fit a profile to the profile alerts, without the alerts knowing of it)."""
+    def register(function):
+        CONTRIBUTIONS.setdefault(name, []).append(function)
+        return function
+    return register
+
+
 def find_hits(subscription, limit=200):
-    return SOURCES[subscription.source](subscription, limit)
+    hits = list(SOURCES[subscription.source](subscription, limit))
+    for contribution in CONTRIBUTIONS.get(subscription.source, ()):
+        hits += contribution(subscription, limit)
+    return hits
 
 
 def _opportunity_hit(opportunity, reason=""):

@@ -11,8 +11,8 @@ from portal.api.blueprint import bp
 from portal.api.auth import api_auth_required
 from portal.api.formats import uk_moment, utc_moment
 from portal.api.openapi import (
-    area_query, id_schema, json_content, nullable, page_parameters, path_id, paths, query, ref,
-    schemas,
+    area_query, closed_object, id_schema, json_content, nullable, page_parameters, path_id, paths,
+    query, ref, schemas, secured,
 )
 from portal.api.params import query_param
 from portal.core.exceptions import NotFound
@@ -107,18 +107,10 @@ def _recommendation(item):
 
 # --- OpenAPI ------------------------------------------------------------------------------------
 
-def _secured(operation):
-    return {**operation, "security": [{"bearerToken": []}, {"session": []}], "responses": {
-        **operation["responses"],
-        "400": {"$ref": "#/components/responses/BadRequest"},
-        "401": {"$ref": "#/components/responses/Unauthorised"},
-        "404": {"$ref": "#/components/responses/NotFound"}}}
-
-
 @paths
 def _matching_paths():
     return {
-        "/api/v1/opportunities/{id}/matches": {"get": _secured({
+        "/api/v1/opportunities/{id}/matches": {"get": secured({
             "tags": ["matching"],
             "operationId": "getOpportunityMatches",
             "summary": "Suppliers ranked for a forward-plan entry, each with the reasons why",
@@ -141,7 +133,7 @@ def _matching_paths():
                                   "content": json_content(ref("MatchList"))},
                       "503": {"$ref": "#/components/responses/SearchRebuilding"}},
         })},
-        "/api/v1/suppliers/{id}/recommendations": {"get": _secured({
+        "/api/v1/suppliers/{id}/recommendations": {"get": secured({
             "tags": ["matching"],
             "operationId": "getSupplierRecommendations",
             "summary": "Forward-plan entries recommended for a supplier, best first",
@@ -158,11 +150,6 @@ def _matching_paths():
     }
 
 
-def _object(properties):
-    return {"type": "object", "properties": properties, "required": list(properties),
-            "additionalProperties": False}
-
-
 @schemas
 def _matching_schemas():
     string, integer, number = {"type": "string"}, {"type": "integer"}, {"type": "number"}
@@ -171,9 +158,9 @@ def _matching_schemas():
     reasons = {"type": "array", "items": string,
                "description": "Why, in plain words, most telling first"}
     return {
-        "Match": _object({
+        "Match": closed_object({
             "rank": integer,
-            "organisation": _object({"id": integer, "name": string,
+            "organisation": closed_object({"id": integer, "name": string,
                                      "org_type": {"type": "string",
                                                   "enum": list(SUPPLIER_TYPES)},
                                      "profile": uri}),
@@ -187,27 +174,27 @@ def _matching_schemas():
             "can_receive_invitations": {
                 "type": "boolean",
                 "description": "Whether anyone there has a confirmed account to be emailed"}}),
-        "MatchList": _object({
-            "opportunity": _object({"id": integer, "title": string, "status": string,
+        "MatchList": closed_object({
+            "opportunity": closed_object({"id": integer, "title": string, "status": string,
                                     "page": uri}),
-            "lot": {"anyOf": [_object({"id": integer, "number": integer, "title": string}),
+            "lot": {"anyOf": [closed_object({"id": integer, "number": integer, "title": string}),
                               {"type": "null"}]},
             "items": {"type": "array", "items": ref("Match")},
             "left_out": {"type": "object", "additionalProperties": integer,
                          "description": "Suppliers with relevant experience that may not take "
                                         "part (a required tier, a reservation), counted by the "
                                         "rule they fail"}}),
-        "Recommendation": _object({
-            "opportunity": _object({"id": integer, "title": string, "status": string,
-                                    "buyer": _object({"id": integer, "name": string}),
+        "Recommendation": closed_object({
+            "opportunity": closed_object({"id": integer, "title": string, "status": string,
+                                    "buyer": closed_object({"id": integer, "name": string}),
                                     "closing": nullable({"type": "string",
                                                          "format": "date-time"}),
                                     "page": uri}),
             "rank": integer, "score": number, "strength": strength, "strength_label": string,
             "reasons": reasons, "explanation": string,
             "computed_at": {"type": "string", "format": "date-time"}}),
-        "RecommendationList": _object({
-            "organisation": _object({"id": integer, "name": string}),
+        "RecommendationList": closed_object({
+            "organisation": closed_object({"id": integer, "name": string}),
             "items": {"type": "array", "items": ref("Recommendation")},
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},

@@ -303,10 +303,24 @@ def _service_paths():
     }
 
 
-def _object(properties, required=None):
+def closed_object(properties, required=None):
+    """An object with exactly these properties, all required unless `required` says which."""
     return {"type": "object", "properties": properties,
             "required": list(properties) if required is None else required,
             "additionalProperties": False}
+
+
+_object = closed_object
+
+
+def secured(operation):
+    """An operation for a signed-in person or an organisation token, with the answers a
+    caller without either, or asking for what is not theirs, gets."""
+    return {**operation, "security": [{"bearerToken": []}, {"session": []}], "responses": {
+        **operation["responses"],
+        "400": {"$ref": "#/components/responses/BadRequest"},
+        "401": {"$ref": "#/components/responses/Unauthorised"},
+        "404": {"$ref": "#/components/responses/NotFound"}}}
 
 
 def _string(**extra):

@@ -13,10 +13,10 @@ out someone whose password already holds it.
 import re
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
-from wtforms import PasswordField, StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
+from wtforms import PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
-from wtforms.validators import StopValidation
+from wtforms.validators import StopValidation, ValidationError
 
 from portal.core.text import has_bidi_controls, has_control_characters
 
@@ -75,3 +75,15 @@ class ConfirmForm(PortalForm):
         super().__init__(*args, **kwargs)
         if submit_label:
             self.submit.label.text = submit_label
+
+
+class ChoiceField(SelectField):
+    """A select whose refusal of an unknown value says which list to choose from."""
+
+    def __init__(self, label, message, **kwargs):
+        super().__init__(label, widget=GovSelect(), default="", **kwargs)
+        self.message = message
+
+    def pre_validate(self, form):
+        if self.data not in {str(choice.value) for choice in self.choices}:
+            raise ValidationError(self.message)

@@ -1,5 +1,5 @@
-"""Demo matches: rank suppliers for every demo entry taking interest, and one invitation so the
-demo VCSE's dashboard shows what receiving one looks like."""
+"""Demo matches: rank suppliers for every demo entry taking interest, and one buyer's invitation
+so the demo VCSE's dashboard shows what receiving one looks like."""
 import time
 
 from sqlalchemy import select
@@ -31,7 +31,8 @@ def _demo_user(local_part):
 
 
 def _demo_invitation():
-    """The demo prime contractor invites the demo VCSE to the entry that suits it best."""
+    """An entry's buyer invites the demo VCSE to express interest in the entry that suits it
+    best."""
     prime, vcse = _demo_user("prime"), _demo_user("vcse.admin")
     if prime is None or vcse is None or not prime.organisation_id or not vcse.organisation_id:
         return 0
@@ -50,11 +51,12 @@ def _demo_invitation():
     if opportunity is None:
         return 0
     # Written directly rather than through invite_supplier: a demo load sends no email.
+    # From the entry's buyer: a supplier's invitations are to join its bid (portal.consortia).
     db.session.add(MatchInvitation(
         opportunity_id=opportunity.id, organisation_id=vcse.organisation_id,
-        invited_by_organisation_id=prime.organisation_id, invited_by_user_id=prime.id,
-        message="We are putting together a consortium for this and think your local work "
-                "would strengthen it. Would you like to talk?",
+        invited_by_organisation_id=opportunity.organisation_id, invited_by_user_id=None,
+        message="We would welcome an expression of interest from local organisations like "
+                "yours, on your own or as part of a consortium.",
         reasons=reasons_for(opportunity, vcse.organisation), created_at=utcnow()))
     db.session.commit()
     return 1

@@ -58,10 +58,17 @@ def can_see_matches(opportunity, organisation, is_site_admin=False):
 
 
 def can_invite(opportunity, organisation):
-    """The buyer, or a prime contractor looking for partners, while the entry takes interest."""
+    """The buyer, while the entry takes interest, invites suppliers to express interest.
+    A supplier looking for partners invites them to join its bid instead (the teaming
+    pages), where the invited organisation can answer."""
     if not opportunity.interest_open or organisation is None or not organisation.is_active:
         return False
-    return _owns(organisation, opportunity) or organisation.org_type == "prime"
+    return _owns(organisation, opportunity)
+
+
+def invites_to_bid(opportunity, organisation):
+    """Whether the organisation's invitations for this entry are to join its bid."""
+    return opportunity.interest_open and is_supplier(organisation)
 
 
 def get_matchable_opportunity(opportunity_id, organisation, is_site_admin=False):
@@ -207,7 +214,7 @@ def _member_emails(organisation_id):
 
 
 def invite_supplier(opportunity, supplier, user, message=None, lot=None):
-    """Ask a supplier to express interest in an entry; its members with a confirmed email
+    """The buyer asks a supplier to express interest in an entry; its members with a confirmed email
     address are emailed, and the invitation waits on its dashboard. An organisation with
     nobody to email can still be invited: the invitation is recorded for when someone joins.
     Returns (the invitation, how many people were emailed).

@@ -2,14 +2,12 @@
 recommendations and dismissals."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput, GovSelect, GovSubmitInput, GovTextArea,
-)
-from wtforms import BooleanField, SelectChoice, SelectField, SubmitField, TextAreaField
-from wtforms.validators import Length, ValidationError
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSubmitInput, GovTextArea
+from wtforms import BooleanField, SelectChoice, SubmitField, TextAreaField
+from wtforms.validators import Length
 
 from portal.core.exceptions import DomainError, NotFound
-from portal.core.forms import ConfirmForm, PortalForm
+from portal.core.forms import ChoiceField, ConfirmForm, PortalForm
 from portal.core.routing import id_arg, page_arg
 from portal.matching import alerts  # noqa: F401  (registers the "profile" alert source)
 from portal.matching import bp, services
@@ -22,18 +20,6 @@ MATCHES_PER_PAGE = 20
 FEW_SUPPLIERS = 5
 RECOMMENDATIONS_PER_PAGE = 10
 SUPPLIER_TYPE_LABELS = {"vcse": "VCSEs", "prime": "Prime contractors"}
-
-
-class ChoiceField(SelectField):
-    """A select whose refusal of an unknown value says which list to choose from."""
-
-    def __init__(self, label, message, **kwargs):
-        super().__init__(label, widget=GovSelect(), default="", **kwargs)
-        self.message = message
-
-    def pre_validate(self, form):
-        if self.data not in {str(choice.value) for choice in self.choices}:
-            raise ValidationError(self.message)
 
 
 class MatchFilterForm(PortalForm):
@@ -141,6 +127,10 @@ def _invited_message(supplier, emailed):
 @login_required
 def invite(opportunity_id, organisation_id):
     opportunity = _opportunity_for_viewer(opportunity_id)
+    if services.invites_to_bid(opportunity, _viewer()):
+        # A supplier's invitation is to join its bid, a conversation the teaming pages hold.
+        return redirect(url_for("consortia.invite", opportunity_id=opportunity.id,
+                                organisation_id=organisation_id, **request.args))
     if not services.can_invite(opportunity, _viewer()):
         raise NotFound("Page not found")
     supplier = services.get_supplier(organisation_id)

@@ -601,6 +601,14 @@ def current_interest(opportunity, user):
 
 def express_interest(opportunity, user, kind, note=None):
     """Record (or change) how the user's organisation may take part."""
+    interest = record_interest(opportunity, user, kind, note)
+    db.session.commit()
+    return interest
+
+
+def record_interest(opportunity, user, kind, note=None):
+    """Express interest as `express_interest` does, leaving the commit to the caller (a
+    consortium's lead links its team to the interest in the same transaction)."""
     if not can_take_part(user):
         raise DomainError("Only suppliers registered with Pathfinder can express interest")
     if not opportunity.interest_open:
@@ -618,7 +626,6 @@ def express_interest(opportunity, user, kind, note=None):
     db.session.flush()
     audit.record("opportunity.interest_expressed", interest, actor_id=user.id,
                  opportunity=opportunity.id, kind=kind)
-    db.session.commit()
     return interest
 
 

@@ -4,9 +4,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 from sqlalchemy import func, select
 
 from portal.alerts import services as alerts
@@ -181,16 +178,19 @@ def test_an_invitation_is_sent_once_emailed_and_audited(client, login, people, d
 
 def test_who_may_invite(client, login, people, db):
     entry = _entry(people["leeds"], people["officer"])
-    login(people["carer_admin"])  # a VCSE may look for partners but not invite
-    assert _invite(client, entry, people["york_carers"]).status_code == 404
-    login(people["bidder"])  # a prime contractor may
-    assert _invite(client, entry, people["carers"]).status_code == 302
-    login(people["officer"])  # and so may the buyer, separately
+    login(people["carer_admin"])  # a VCSE leading a bid invites to its bid too
+    assert _invite(client, entry, people["york_carers"]).location.startswith(
+        f"/consortia/invite/{entry.id}/")
+    login(people["bidder"])  # a prime contractor invites to its bid, which can be answered
+    to_bid = _invite(client, entry, people["carers"])
+    assert to_bid.status_code == 302 and to_bid.location.startswith(
+        f"/consortia/invite/{entry.id}/{people['carers'].id}")
+    login(people["officer"])  # the buyer invites to express interest
     assert _invite(client, entry, people["carers"]).status_code == 302
     assert _invite(client, entry, people["leeds"]).status_code == 404  # not a supplier
     long = _invite(client, entry, people["york_carers"], message="x" * 1001)
     assert long.status_code == 200 and "1,000 characters" in long.get_data(as_text=True)
-    assert db.session.scalar(select(func.count(MatchInvitation.id))) == 2
+    assert db.session.scalar(select(func.count(MatchInvitation.id))) == 1
     draft = _entry(people["leeds"], people["officer"], status="draft", title="Draft")
     assert _invite(client, draft, people["carers"]).status_code == 404
 
@@ -300,21 +300,6 @@ def test_a_commit_of_many_entries_is_left_to_the_refresh_command(app, people, db
 
 
 # --- API ----------------------------------------------------------------------------------------
-
-@pytest.fixture
-def conforms(client):
-    document = client.get("/api/v1/openapi.json").get_json()
-    registry = Registry().with_resource(
-        "urn:openapi", Resource.from_contents(document, default_specification=DRAFT202012))
-
-    def check(body, name):
-        validator = Draft202012Validator({"$ref": f"urn:openapi#/components/schemas/{name}"},
-                                         registry=registry)
-        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
-        assert not errors, errors
-    check.document = document
-    return check
-
 
 def test_api_matches_with_a_session_and_with_a_token(app, client, login, people, conforms):
     entry = _entry(people["leeds"], people["officer"])

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from jsonschema import Draft4Validator, Draft202012Validator
+from jsonschema import Draft4Validator
 from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4, DRAFT202012
+from referencing.jsonschema import DRAFT4
 from sqlalchemy import event, func, select
 
 from config import BASE_DIR
@@ -35,20 +35,6 @@ def ocds_validator():
 def assert_valid_ocds(validator, package):
     errors = [f"{list(e.absolute_path)}: {e.message[:300]}" for e in validator.iter_errors(package)]
     assert not errors, errors[:10]
-
-
-@pytest.fixture
-def conforms(client):
-    document = client.get("/api/v1/openapi.json").get_json()
-    registry = Registry().with_resource(
-        "urn:openapi", Resource.from_contents(document, default_specification=DRAFT202012))
-
-    def check(body, name):
-        validator = Draft202012Validator({"$ref": f"urn:openapi#/components/schemas/{name}"},
-                                         registry=registry)
-        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
-        assert not errors, errors
-    return check
 
 
 @pytest.fixture

@@ -1,0 +1,241 @@
+"""Demo teaming and consortia, so a new user of the demo sees the fourth pillar at once: the
+demo prime leads a team with the demo VCSE and a second VCSE (shares set, charter confirmed by
+all, interest expressed as a consortium); the demo VCSE leads a team of its own that still has
+gaps and an open role; an invitation waits on the VCSE's dashboard; the prime offers a
+sub-contract package that two VCSEs have answered; and on an awarded contract the demo VCSE is
+the prime's sub-contractor, has reported payments and raised a concern the buyer answered.
+
+Rows are written directly rather than through the services: a demo load sends no email."""
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from portal.accounts.models import User
+from portal.consortia.models import (
+    Concern, Consortium, ConsortiumMessage, PackageResponse, PartnerInvitation, PartnerRole,
+    PaymentReport, Subcontract, SubcontractPackage, TeamingPost,
+)
+from portal.extensions import db
+from portal.matching.models import OpportunityMatch
+from portal.organisations.demo import DEMO_EMAIL_DOMAIN
+from portal.organisations.models import Organisation
+from portal.pipeline.models import Interest, Opportunity
+
+TAKING_INTEREST = ("planned", "market_engagement", "open")
+
+
+def load_demo(progress=None):
+    """Add the demo teams; returns counts for `flask seed demo`."""
+    prime, vcse = _demo_user("prime"), _demo_user("vcse.admin")
+    if prime is None or vcse is None or not prime.organisation_id or not vcse.organisation_id \
+            or db.session.scalar(select(Consortium.id).limit(1)) is not None:
+        return {}
+    entries = _vcse_work_entries(3)
+    if len(entries) < 3:
+        return {}
+    _complete_team(entries[0], prime, vcse)
+    _team_with_gaps(entries[1], vcse)
+    _waiting_invitation(entries[2], prime, vcse)
+    _package_with_responses(entries[0], prime, vcse)
+    awarded = _awarded_subcontract(prime, vcse)
+    db.session.commit()
+    return {"teaming posts": 3, "consortia": 2, "partner invitations": 3,
+            "sub-contract packages": 1, "sub-contracts with payment reports": awarded}
+
+
+def _demo_user(local_part):
+    return db.session.scalar(select(User).where(User.email == f"{local_part}@{DEMO_EMAIL_DOMAIN}"))
+
+
+def _vcse_work_entries(count):
+    """Health and social work entries taking interest that many VCSEs were matched to: the
+    work a demo consortium of a prime and VCSEs would plausibly bid for."""
+    vcse_matches = select(OpportunityMatch.opportunity_id, func.count().label("n")).join(
+        Organisation, Organisation.id == OpportunityMatch.organisation_id).where(
+        Organisation.org_type == "vcse").group_by(OpportunityMatch.opportunity_id).subquery()
+    return db.session.scalars(
+        select(Opportunity).join(vcse_matches, vcse_matches.c.opportunity_id == Opportunity.id)
+        .where(Opportunity.status.in_(TAKING_INTEREST), Opportunity.main_cpv_code.like("85%"))
+        .order_by(vcse_matches.c.n.desc(), Opportunity.id).limit(count)).all()
+
+
+def _second_partner(entry, leave_out):
+    """The best-matched VCSE for the entry other than those in the team."""
+    return db.session.scalar(
+        select(Organisation).join(OpportunityMatch,
+                                  OpportunityMatch.organisation_id == Organisation.id)
+        .where(OpportunityMatch.opportunity_id == entry.id, Organisation.org_type == "vcse",
+               Organisation.id.not_in(leave_out))
+        .order_by(OpportunityMatch.score.desc()).limit(1))
+
+
+def _role_for(post, organisation, work, value):
+    cpv = organisation.cpv_codes[0] if organisation.cpv_codes else None
+    return PartnerRole(post=post, title=_role_title(cpv, organisation),
+                       delivers=(organisation.description or "")[:400] or None,
+                       cpv_codes=[cpv.code] if cpv else [],
+                       area_codes=[a.code for a in post.opportunity.areas][:3],
+                       client_group_ids=[t.id for t in organisation.client_groups][:3],
+                       recommended_tier=None, work_share=work, value_share=value)
+
+
+def _role_title(cpv, organisation):
+    if cpv is not None:
+        return cpv.description[:200]
+    return f"Services of the kind {organisation.name} delivers"[:200]
+
+
+def _complete_team(entry, prime, vcse):
+    post = TeamingPost(opportunity=entry, organisation_id=prime.organisation_id, kind="lead",
+                       created_by_id=prime.id,
+                       summary="We will bid as lead and want local VCSE partners to deliver "
+                               "the community parts of this service.")
+    db.session.add(post)
+    vcse_org = db.session.get(Organisation, vcse.organisation_id)
+    second = _second_partner(entry, [prime.organisation_id, vcse.organisation_id])
+    first_role = _role_for(post, vcse_org, 30, 25)
+    team = Consortium(opportunity=entry, post=post, lead_organisation_id=prime.organisation_id,
+                      name=f"{entry.title[:120]} partnership")
+    team.add_member(prime.organisation_id, "lead", "Contract management and reporting")
+    _join(team, first_role, vcse_org, vcse, prime)
+    shares = [(Decimal(50), Decimal(55)), (Decimal(30), Decimal(25))]
+    if second is not None:
+        _join(team, _role_for(post, second, 20, 20), second, None, prime)
+        shares.append((Decimal(20), Decimal(20)))
+    else:
+        shares = [(Decimal(70), Decimal(75)), (Decimal(30), Decimal(25))]
+    db.session.add(team)
+    db.session.flush()
+    team.set_shares({m.id: share for m, share in zip(team.members, shares)})
+    team.write_charter(payment_days=30, management_fee=Decimal(8),
+                       risk_sharing="Each member carries the risk of its own part of the "
+                                    "service; service credits are passed on only where a "
+                                    "member caused the failure.",
+                       disputes="Raised first with the lead's contract manager, then at the "
+                                "monthly partnership board; unresolved disputes go to "
+                                "mediation before any other step.")
+    for member in team.members:
+        member.confirm_charter(None)
+    team.interest = _interest(entry, prime)
+    db.session.add(ConsortiumMessage(consortium=team, organisation_id=prime.organisation_id,
+                                     user_id=prime.id, body="Welcome to the partnership. "
+                                     "The draft method statement is due at the end of the "
+                                     "month; please send your sections by then."))
+
+
+def _interest(entry, prime):
+    interest = db.session.scalar(select(Interest).where(
+        Interest.opportunity_id == entry.id,
+        Interest.organisation_id == prime.organisation_id)) or Interest(
+        opportunity=entry, organisation_id=prime.organisation_id)
+    interest.kind, interest.user_id, interest.withdrawn_at = "lead", prime.id, None
+    interest.note = "Bidding as lead of a partnership with local VCSEs."
+    return interest
+
+
+def _join(team, role, organisation, user, inviter):
+    role.filled_by_organisation_id = organisation.id
+    db.session.add(PartnerInvitation(
+        opportunity_id=team.opportunity.id, role=role, organisation_id=organisation.id,
+        invited_by_organisation_id=inviter.organisation_id, invited_by_user_id=inviter.id,
+        message="Would you deliver this part of the service with us?", status="accepted",
+        answered_by_user_id=getattr(user, "id", None)))
+    team.add_member(organisation.id, "partner", role.title)
+
+
+def _team_with_gaps(entry, vcse):
+    post = TeamingPost(opportunity=entry, organisation_id=vcse.organisation_id, kind="lead",
+                       created_by_id=vcse.id,
+                       summary="We plan to lead a bid and need a partner with experience of "
+                               "larger contracts and of the areas we do not yet cover.")
+    PartnerRole(post=post, title="Partner to share contract management",
+                delivers="Contract management, data reporting and delivery in the areas "
+                         "we do not cover", cpv_codes=[], area_codes=[],
+                client_group_ids=[], recommended_tier=None, work_share=40, value_share=40)
+    db.session.add(post)
+    team = Consortium(opportunity=entry, post=post, lead_organisation_id=vcse.organisation_id,
+                      name=f"{entry.title[:120]} community bid")
+    team.add_member(vcse.organisation_id, "lead")
+    db.session.add(team)
+
+
+def _waiting_invitation(entry, prime, vcse):
+    post = TeamingPost(opportunity=entry, organisation_id=prime.organisation_id, kind="lead",
+                       created_by_id=prime.id,
+                       summary="Looking for a VCSE partner with local reach for this entry.")
+    role = _role_for(post, db.session.get(Organisation, vcse.organisation_id), 25, 20)
+    db.session.add(post)
+    db.session.add(PartnerInvitation(
+        opportunity_id=entry.id, role=role, organisation_id=vcse.organisation_id,
+        invited_by_organisation_id=prime.organisation_id, invited_by_user_id=prime.id,
+        message="Your work looks a close fit for this role. Could we talk this week?"))
+
+
+def _package_with_responses(entry, prime, vcse):
+    package = SubcontractPackage(
+        opportunity_id=entry.id, organisation_id=prime.organisation_id, created_by_id=prime.id,
+        title="Peer support groups for survivors", description="Weekly peer support groups "
+        "run by and for survivors, in two community venues, with a crèche.",
+        cpv_codes=[entry.main_cpv_code] if entry.main_cpv_code else [],
+        area_codes=[a.code for a in entry.areas][:3], value=60_000,
+        starts_on=date.today() + timedelta(days=120), ends_on=date.today() + timedelta(days=850),
+        closes_on=date.today() + timedelta(days=21), recommended_tier=None,
+        how_to_respond="Tell us about the groups you run now and who leads them.")
+    db.session.add(package)
+    for organisation, status in zip(_other_vcses(entry, [prime.organisation_id,
+                                                         vcse.organisation_id], 2),
+                                    ("shortlisted", "submitted")):
+        package.responses.append(PackageResponse(
+            organisation_id=organisation.id, status=status,
+            note="We run survivor-led groups in the area and could start within a month."))
+
+
+def _other_vcses(entry, leave_out, count):
+    return db.session.scalars(
+        select(Organisation).join(OpportunityMatch,
+                                  OpportunityMatch.organisation_id == Organisation.id)
+        .where(OpportunityMatch.opportunity_id == entry.id, Organisation.org_type == "vcse",
+               Organisation.id.not_in(leave_out))
+        .order_by(OpportunityMatch.score.desc()).offset(1).limit(count)).all()
+
+
+def _awarded_subcontract(prime, vcse):
+    """The demo VCSE as the prime's sub-contractor on an awarded health or social care
+    contract, with its payment reports and a concern the buyer has answered."""
+    from portal.organisations.models import PastWork
+
+    entry = db.session.scalar(select(Opportunity).where(
+        Opportunity.status == "awarded", Opportunity.main_cpv_code.like("85%"))
+        .order_by(Opportunity.id).limit(1))
+    if entry is None:
+        return 0
+    contract = Subcontract(opportunity_id=entry.id, prime_organisation_id=prime.organisation_id,
+                           organisation_id=vcse.organisation_id,
+                           title="Emotional support for children and families",
+                           value=45_000, starts_on=date.today() - timedelta(days=200),
+                           ends_on=date.today() + timedelta(days=530))
+    db.session.add(contract)
+    db.session.flush()
+    db.session.add(PastWork(organisation_id=vcse.organisation_id,
+                            source=f"subcontract:{contract.id}", title=contract.title,
+                            description=f"Sub-contract for '{entry.title}'",
+                            funder_name=db.session.get(Organisation, prime.organisation_id).name,
+                            amount=contract.value, awarded_on=contract.starts_on,
+                            kind="contract"))
+    for invoiced, paid in ((170, 150), (140, 100), (110, 45)):
+        db.session.add(PaymentReport(
+            opportunity_id=entry.id, prime_organisation_id=prime.organisation_id,
+            organisation_id=vcse.organisation_id, user_id=vcse.id,
+            invoiced_on=date.today() - timedelta(days=invoiced),
+            paid_on=date.today() - timedelta(days=paid)))
+    concern = Concern(opportunity_id=entry.id, prime_organisation_id=prime.organisation_id,
+                      organisation_id=vcse.organisation_id, user_id=vcse.id,
+                      withhold_name=True, body="Our last invoice took 65 days to be paid, "
+                      "against the 30 days in our sub-contract, and we had to use our "
+                      "reserves to pay staff.")
+    concern.answer(None, "We raised payment times with the prime at the quarterly contract "
+                         "review.", "The prime has agreed to pay its supply chain within 30 "
+                                    "days and to report payment times to us each quarter.")
+    db.session.add(concern)
+    return 1
