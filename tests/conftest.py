@@ -43,6 +43,20 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` (two connections at once, which in-memory SQLite cannot hold)
+    run in the PostgreSQL pass of the suite and are left out of the SQLite one."""
+    if ON_POSTGRES:
+        return
+    left_out = [item for item in items if item.get_closest_marker("postgres")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+
+
 def skip_or_fail(reason):
     """Outside CI a missing dependency skips a test; in CI it is a failure."""
     if IN_CI:

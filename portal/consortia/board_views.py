@@ -16,6 +16,7 @@ from portal.matching import services as matching
 from portal.organisations.directory import directory_filter_options
 from portal.organisations.forms import attach_error
 from portal.organisations.services import vocabulary_terms
+from portal.reference.services import cpv_labels
 
 
 # --- Pieces the entry page, the dashboard and the matches page draw on ----------------------------
@@ -67,7 +68,8 @@ def _offered(post):
 def _labels(post):
     """Names for the codes and ids a role holds, to show it in words."""
     categories, areas = _offered(post)
-    return {"cpv": {c.code: c.label for c in categories},
+    named = cpv_labels(code for role in post.roles for code in role.cpv_codes)
+    return {"cpv": {**named, **{c.code: c.label for c in categories}},
             "area": {a.code: a.name for a in areas},
             "group": {t.id: t.value for t in vocabulary_terms()["client_group"]}}
 
@@ -133,7 +135,8 @@ def post(post_id):
                            own=own, viewer=viewer, labels=_labels(post),
                            can_invite=viewer is not None and not own and post.is_open,
                            team=services.lead_team(post.opportunity, viewer, post.lot)
-                           if own else None, confirm=ConfirmForm())
+                           if own else None, confirm=ConfirmForm(),
+                           waiting=services.waiting_for_roles(post))
 
 
 @bp.route("/consortia/posts/<int:post_id>/edit", methods=["GET", "POST"])

@@ -20,7 +20,7 @@ MAX_GAPS_SUGGESTED = 5
 class Need:
     kind: str  # category, area, client_group, level, capacity
     label: str
-    state: str = "gap"  # met, partly, gap
+    state: str = "gap"  # met, partly, gap, unknown
     met_by: list = field(default_factory=list)
     note: str = ""
     query: MatchQuery | None = None
@@ -30,7 +30,8 @@ class Need:
 
     @property
     def state_label(self):
-        return {"met": "Covered", "partly": "Partly covered", "gap": "Gap"}[self.state]
+        return {"met": "Covered", "partly": "Partly covered", "gap": "Gap",
+                "unknown": "Not known"}[self.state]
 
 
 def _state(full, part):
@@ -122,8 +123,12 @@ def capacity_need(entry, opportunity, members):
     if not yearly:
         return []
     income = sum(m.organisation.latest_income or 0 for m in members)
-    state = _state(income >= INCOME_TO_VALUE * yearly, income >= yearly)
     unknown = [m.organisation.name for m in members if m.organisation.latest_income is None]
+    if len(unknown) == len(members):
+        return [Need("capacity", f"Capacity for about £{yearly:,} a year", "unknown", [],
+                     note="No member has recorded its yearly income on its profile; tenders "
+                          "often ask for at least twice a contract's yearly value.")]
+    state = _state(income >= INCOME_TO_VALUE * yearly, income >= yearly)
     note = (f"The team's combined yearly income is £{income:,}; tenders often ask for at "
             "least twice a contract's yearly value.")
     if unknown:
@@ -144,7 +149,8 @@ def coverage(team, suggest=True):
              capacity_need(entry, opportunity, members))
     if suggest:
         leave_out = {m.organisation_id for m in members}
-        for need in [n for n in needs if n.state != "met" and n.query][:MAX_GAPS_SUGGESTED]:
+        for need in [n for n in needs if n.state in ("gap", "partly") and n.query][
+                :MAX_GAPS_SUGGESTED]:
             need.suggestions = list(suggest_for(need.query, leave_out, SUGGESTED_PER_GAP,
                                                 need.filters))
     return needs

@@ -18,7 +18,8 @@ from portal.consortia.models import (
 )
 from portal.extensions import db
 from portal.matching.models import OpportunityMatch
-from portal.organisations.demo import DEMO_EMAIL_DOMAIN
+from portal.core.mixins import utcnow
+from portal.organisations.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 from portal.organisations.models import Organisation
 from portal.pipeline.models import Interest, Opportunity
 
@@ -31,12 +32,12 @@ def load_demo(progress=None):
     if prime is None or vcse is None or not prime.organisation_id or not vcse.organisation_id \
             or db.session.scalar(select(Consortium.id).limit(1)) is not None:
         return {}
-    entries = _vcse_work_entries(3)
+    entries = _vcse_work_entries(20)
     if len(entries) < 3:
         return {}
     _complete_team(entries[0], prime, vcse)
     _team_with_gaps(entries[1], vcse)
-    _waiting_invitation(entries[2], prime, vcse)
+    _waiting_invitation(_near(entries[2:], vcse.organisation), prime, vcse)
     _package_with_responses(entries[0], prime, vcse)
     awarded = _awarded_subcontract(prime, vcse)
     db.session.commit()
@@ -60,30 +61,62 @@ def _vcse_work_entries(count):
         .order_by(vcse_matches.c.n.desc(), Opportunity.id).limit(count)).all()
 
 
-def _second_partner(entry, leave_out):
-    """The best-matched VCSE for the entry other than those in the team."""
-    return db.session.scalar(
+def _near(entries, organisation):
+    """The first entry delivered somewhere the organisation works, else the first entry."""
+    from portal.reference.places import gazetteer
+
+    gaz = gazetteer()
+    served = gaz.expand([a.code for a in organisation.areas])
+    return next((e for e in entries if served & gaz.expand([a.code for a in e.areas])),
+                entries[0])
+
+
+def _local_vcses(entry, leave_out, count, offset=0):
+    """The best-matched VCSEs for the entry that work in one of its areas, other than those
+    left out: the partners a lead would really approach."""
+    served = _served_by_entry_areas(entry)
+    return db.session.scalars(
         select(Organisation).join(OpportunityMatch,
                                   OpportunityMatch.organisation_id == Organisation.id)
         .where(OpportunityMatch.opportunity_id == entry.id, Organisation.org_type == "vcse",
-               Organisation.id.not_in(leave_out))
-        .order_by(OpportunityMatch.score.desc()).limit(1))
+               Organisation.id.not_in(leave_out), Organisation.id.in_(served))
+        .order_by(OpportunityMatch.score.desc()).offset(offset).limit(count)).all()
 
 
-def _role_for(post, organisation, work, value):
+def _served_by_entry_areas(entry):
+    from portal.organisations.models import organisation_area
+    from portal.reference.places import gazetteer
+
+    gaz = gazetteer()
+    codes = set()
+    for area in entry.areas:
+        codes |= gaz.expand([area.code]) | {area.code} | set(gaz.parents(area.code))
+    return select(organisation_area.c.organisation_id).where(
+        organisation_area.c.area_code.in_(codes))
+
+
+def _partner_account(organisation):
+    """A demo account for a partner, so that it can answer, as a real partner would."""
+    email = f"partner@{DEMO_EMAIL_DOMAIN}"
+    if db.session.scalar(select(User.id).where(User.email == email)) is None:
+        user = User(email=email, name="Demo user (Partner VCSE)", organisation=organisation,
+                    org_role="admin", email_verified_at=utcnow())
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+
+
+def _role_for(post, organisation, work, value, title=None, delivers=None):
     cpv = organisation.cpv_codes[0] if organisation.cpv_codes else None
-    return PartnerRole(post=post, title=_role_title(cpv, organisation),
-                       delivers=(organisation.description or "")[:400] or None,
+    places = ", ".join(a.name for a in post.opportunity.areas[:3]) or "the area"
+    what = title or (cpv.description if cpv else "Community support")
+    return PartnerRole(post=post, title=what[:200],
+                       delivers=delivers or f"{what} for the people this service supports, "
+                                            f"delivered in {places} by a local organisation "
+                                            "that already works with them.",
                        cpv_codes=[cpv.code] if cpv else [],
                        area_codes=[a.code for a in post.opportunity.areas][:3],
                        client_group_ids=[t.id for t in organisation.client_groups][:3],
                        recommended_tier=None, work_share=work, value_share=value)
-
-
-def _role_title(cpv, organisation):
-    if cpv is not None:
-        return cpv.description[:200]
-    return f"Services of the kind {organisation.name} delivers"[:200]
 
 
 def _complete_team(entry, prime, vcse):
@@ -93,15 +126,20 @@ def _complete_team(entry, prime, vcse):
                                "the community parts of this service.")
     db.session.add(post)
     vcse_org = db.session.get(Organisation, vcse.organisation_id)
-    second = _second_partner(entry, [prime.organisation_id, vcse.organisation_id])
-    first_role = _role_for(post, vcse_org, 30, 25)
+    second = next(iter(_local_vcses(entry, [prime.organisation_id, vcse.organisation_id], 1)),
+                  None)
+    first_role = _role_for(post, vcse_org, 30, 25, "Counselling and emotional support",
+                           "One-to-one counselling and emotional support for adults and "
+                           "children affected by abuse, including those who are bereaved.")
     team = Consortium(opportunity=entry, post=post, lead_organisation_id=prime.organisation_id,
                       name=f"{entry.title[:120]} partnership")
     team.add_member(prime.organisation_id, "lead", "Contract management and reporting")
     _join(team, first_role, vcse_org, vcse, prime)
     shares = [(Decimal(50), Decimal(55)), (Decimal(30), Decimal(25))]
     if second is not None:
-        _join(team, _role_for(post, second, 20, 20), second, None, prime)
+        _partner_account(second)
+        _join(team, _role_for(post, second, 20, 20, "Local outreach and advocacy"), second,
+              None, prime)
         shares.append((Decimal(20), Decimal(20)))
     else:
         shares = [(Decimal(70), Decimal(75)), (Decimal(30), Decimal(25))]
@@ -149,10 +187,13 @@ def _team_with_gaps(entry, vcse):
                        created_by_id=vcse.id,
                        summary="We plan to lead a bid and need a partner with experience of "
                                "larger contracts and of the areas we do not yet cover.")
-    PartnerRole(post=post, title="Partner to share contract management",
-                delivers="Contract management, data reporting and delivery in the areas "
-                         "we do not cover", cpv_codes=[], area_codes=[],
-                client_group_ids=[], recommended_tier=None, work_share=40, value_share=40)
+    places = ", ".join(a.name for a in entry.areas[:3]) or "the area"
+    PartnerRole(post=post, title=f"Victim support and advocacy in {places}"[:200],
+                delivers="Independent advocacy, safety planning and outreach for victims of "
+                         f"domestic abuse in {places}, where we do not yet work.",
+                cpv_codes=[entry.main_cpv_code] if entry.main_cpv_code else [],
+                area_codes=[a.code for a in entry.areas][:3], client_group_ids=[],
+                recommended_tier=None, work_share=60, value_share=60)
     db.session.add(post)
     team = Consortium(opportunity=entry, post=post, lead_organisation_id=vcse.organisation_id,
                       name=f"{entry.title[:120]} community bid")
@@ -183,36 +224,45 @@ def _package_with_responses(entry, prime, vcse):
         closes_on=date.today() + timedelta(days=21), recommended_tier=None,
         how_to_respond="Tell us about the groups you run now and who leads them.")
     db.session.add(package)
-    for organisation, status in zip(_other_vcses(entry, [prime.organisation_id,
-                                                         vcse.organisation_id], 2),
-                                    ("shortlisted", "submitted")):
-        package.responses.append(PackageResponse(
-            organisation_id=organisation.id, status=status,
-            note="We run survivor-led groups in the area and could start within a month."))
+    notes = ("We run two survivor-led groups in the borough now and could add a third "
+             "within a month.", "Our volunteers, themselves survivors, already meet weekly; "
+             "this would let us offer a crèche and a second venue.")
+    team_ids = [m.organisation_id for m in db.session.scalars(select(Consortium).where(
+        Consortium.opportunity_id == entry.id)).first().members]
+    responders = _local_vcses(entry, [prime.organisation_id, vcse.organisation_id, *team_ids],
+                              2)
+    for organisation, status, note in zip(responders, ("shortlisted", "submitted"), notes):
+        package.responses.append(PackageResponse(organisation_id=organisation.id,
+                                                 status=status, note=note))
 
 
-def _other_vcses(entry, leave_out, count):
-    return db.session.scalars(
-        select(Organisation).join(OpportunityMatch,
-                                  OpportunityMatch.organisation_id == Organisation.id)
-        .where(OpportunityMatch.opportunity_id == entry.id, Organisation.org_type == "vcse",
-               Organisation.id.not_in(leave_out))
-        .order_by(OpportunityMatch.score.desc()).offset(1).limit(count)).all()
+def _awarded_entry_of_demo_buyer():
+    """An awarded contract of the demo commissioner's, so that signing in as the commissioner
+    shows the supply chain's payments and the concern; the first awarded health, social care
+    or consultancy contract when it has none."""
+    buyer = _demo_user("commissioner")
+    query = select(Opportunity).where(Opportunity.status == "awarded")
+    preferred = query.order_by(Opportunity.main_cpv_code.like("85%").desc(),
+                               Opportunity.main_cpv_code.like("79%").desc(), Opportunity.id)
+    if buyer is not None and buyer.organisation_id:
+        found = db.session.scalar(preferred.where(
+            Opportunity.organisation_id == buyer.organisation_id).limit(1))
+        if found is not None:
+            return found
+    return db.session.scalar(preferred.limit(1))
 
 
 def _awarded_subcontract(prime, vcse):
-    """The demo VCSE as the prime's sub-contractor on an awarded health or social care
-    contract, with its payment reports and a concern the buyer has answered."""
+    """The demo VCSE as the prime's sub-contractor on an awarded contract of the demo buyer,
+    with its payment reports and a concern the buyer has answered."""
     from portal.organisations.models import PastWork
 
-    entry = db.session.scalar(select(Opportunity).where(
-        Opportunity.status == "awarded", Opportunity.main_cpv_code.like("85%"))
-        .order_by(Opportunity.id).limit(1))
+    entry = _awarded_entry_of_demo_buyer()
     if entry is None:
         return 0
     contract = Subcontract(opportunity_id=entry.id, prime_organisation_id=prime.organisation_id,
                            organisation_id=vcse.organisation_id,
-                           title="Emotional support for children and families",
+                           title="Engaging residents and community groups",
                            value=45_000, starts_on=date.today() - timedelta(days=200),
                            ends_on=date.today() + timedelta(days=530))
     db.session.add(contract)

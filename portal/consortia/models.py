@@ -110,6 +110,12 @@ class TeamingPost(db.Model):
     def open_roles(self):
         return [role for role in self.roles if role.is_open]
 
+    @property
+    def team_complete(self):
+        """A lead whose roles have all been filled is no longer looking for partners."""
+        live = [role for role in self.roles if role.removed_at is None]
+        return self.kind == "lead" and bool(live) and not any(r.is_open for r in live)
+
 
 class PartnerRole(db.Model):
     """A part of the work a lead wants a partner for: what it delivers (categories, areas,
@@ -316,6 +322,8 @@ class Consortium(db.Model):
                                cascade="all, delete-orphan", order_by="ConsortiumMember.id")
     messages = relationship("ConsortiumMessage", back_populates="consortium",
                             cascade="all, delete-orphan", order_by="ConsortiumMessage.id")
+    files = relationship("ConsortiumFile", back_populates="consortium",
+                         cascade="all, delete-orphan", order_by="ConsortiumFile.id")
 
     def __init__(self, **kwargs):
         kwargs.setdefault("charter_version", 0)
@@ -361,6 +369,16 @@ class Consortium(db.Model):
                                   field=f"{label}_share")
         for member_id, (work, value) in shares.items():
             members[member_id].work_share, members[member_id].value_share = work, value
+
+    def describe_members(self, delivers):
+        """Say what each member delivers: {member id: text}, checked before any is set."""
+        members = {m.id: m for m in self.members}
+        if set(delivers) - set(members):
+            raise DomainError("Describe members of the team only")
+        cleaned = {member_id: clean_text(text, f"delivers_{member_id}", "what it delivers",
+                                         limit=500) for member_id, text in delivers.items()}
+        for member_id, text in cleaned.items():
+            members[member_id].delivers = text
 
     def shares_state(self):
         """'unset', 'agreed' (both columns add up to 100) or 'incomplete'."""
@@ -488,6 +506,34 @@ class ConsortiumMessage(Message, db.Model):
     consortium_id: Mapped[int] = mapped_column(
         ForeignKey("consortium.id", ondelete="CASCADE"), nullable=False, index=True)
     consortium = relationship("Consortium", back_populates="messages")
+
+
+class ConsortiumFile(db.Model):
+    """A file a member shares with the team (a draft method statement, a budget), checked and
+    stored as accreditation evidence is; only members can download it."""
+
+    __tablename__ = "consortium_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consortium_id: Mapped[int] = mapped_column(
+        ForeignKey("consortium.id", ondelete="CASCADE"), nullable=False, index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    consortium = relationship("Consortium", back_populates="files")
+    organisation = relationship("Organisation")
+
+    @property
+    def size_label(self):
+        return f"{self.size / 1024:,.0f} KB" if self.size < 1024 * 1024 else \
+            f"{self.size / (1024 * 1024):,.1f} MB"
 
 
 # --- Sub-contracting and fairness after award --------------------------------------------------

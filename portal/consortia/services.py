@@ -14,7 +14,7 @@ from portal.core.mixins import utcnow
 from portal.consortia import suggestions
 from portal.consortia.suggestions import role_query
 from portal.consortia.models import (
-    Consortium, ConsortiumMember, ConsortiumMessage, InvitationReply, PartnerInvitation,
+    Consortium, ConsortiumFile, ConsortiumMember, ConsortiumMessage, InvitationReply, PartnerInvitation,
     PartnerRole, TeamingPost,
 )
 from portal.extensions import db
@@ -80,7 +80,7 @@ def board_posts(opportunity, lot=None):
 def board_counts(opportunity):
     """{'lead': n, 'available': n, 'roles': open roles} for everyone to see."""
     posts = board_posts(opportunity)
-    return {"lead": sum(p.kind == "lead" for p in posts),
+    return {"lead": sum(p.kind == "lead" and not p.team_complete for p in posts),
             "available": sum(p.kind == "available" for p in posts),
             "roles": sum(len(p.open_roles()) for p in posts)}
 
@@ -412,6 +412,17 @@ def _tell_inviter(invitation, outcome):
                    outcome=outcome)
 
 
+def waiting_for_roles(post):
+    """{role id: [invitations waiting for an answer]} for the post's roles."""
+    ids = [role.id for role in post.roles]
+    found = {}
+    for invitation in db.session.scalars(select(PartnerInvitation).where(
+            PartnerInvitation.role_id.in_(ids or [-1]), PartnerInvitation.status == "sent")
+            .order_by(PartnerInvitation.id)):
+        found.setdefault(invitation.role_id, []).append(invitation)
+    return found
+
+
 def invitations_received(organisation, waiting_only=False):
     query = select(PartnerInvitation).where(
         PartnerInvitation.organisation_id == organisation.id)
@@ -504,10 +515,12 @@ def my_consortia(organisation):
         ConsortiumMember.left_at.is_(None)).order_by(Consortium.created_at.desc())).all()
 
 
-def set_shares(team, user, shares):
-    """The lead records every member's share of the work and of the value."""
+def set_shares(team, user, shares, delivers=None):
+    """The lead records who does what: every member's share of the work and of the value,
+    and (when given) what each member delivers."""
     _require_lead(team, user)
     team.set_shares(shares)
+    team.describe_members(delivers or {})
     audit.record("consortia.shares_set", team, actor_id=user.id,
                  organisation_id=team.lead_organisation_id,
                  shares={str(k): [_num(w), _num(v)] for k, (w, v) in shares.items()})
@@ -570,6 +583,58 @@ def post_message(team, user, body):
                   "email/consortium_message.txt", message=message)
     db.session.commit()
     return message
+
+
+def share_file(team, user, filename, data):
+    """A member shares a file with the team. It is checked as accreditation evidence is (its
+    content must be the type its name says, within the size limit) before anything is
+    written; the other members are emailed."""
+    from portal.accreditation import evidence as files
+
+    kind, name = files.check_upload(filename, data)
+    stored_name, sha256 = files.store(data)
+    shared = ConsortiumFile(consortium_id=team.id, organisation_id=user.organisation_id,
+                            user_id=user.id, filename=name, stored_name=stored_name, kind=kind,
+                            size=len(data), sha256=sha256)
+    db.session.add(shared)
+    db.session.flush()
+    audit.record("consortia.file_shared", shared, actor_id=user.id, consortium=team.id,
+                 filename=name)
+    _tell_members(team, user, f"New file in {team.name}"[:200], "email/consortium_file.txt",
+                  shared=shared)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        files.discard(stored_name)
+        raise
+    return shared
+
+
+def team_file(team, file_id):
+    """A file of the team with where it is stored; a file of another team is missing."""
+    from portal.accreditation import evidence as files
+
+    shared = next((f for f in team.files if f.id == file_id), None)
+    if shared is None:
+        raise NotFound("File not found")
+    return shared, files.path_for(shared.stored_name), files.KINDS[shared.kind][1]
+
+
+def remove_file(team, user, file_id):
+    """The member that shared a file, or the lead, takes it off the team's files."""
+    from portal.accreditation import evidence as files
+
+    shared, _path, _type = team_file(team, file_id)
+    if user.organisation_id not in (shared.organisation_id, team.lead_organisation_id):
+        raise DomainError("Only the member that shared a file, or the lead, can remove it")
+    stored_name = shared.stored_name
+    team.files.remove(shared)
+    audit.record("consortia.file_removed", team, actor_id=user.id,
+                 organisation_id=user.organisation_id, filename=shared.filename)
+    db.session.commit()
+    files.discard(stored_name)
+    return team
 
 
 def _tell_members(team, user, subject, template, **context):

@@ -16,6 +16,7 @@ from portal.consortia.models import (
 from portal.consortia.services import _member_emails, _require_supplier, supplier_of
 from portal.extensions import db
 from portal.organisations.services import EarnedWork, record_past_work_from
+from portal.organisations.models import Organisation
 from portal.pipeline.models import Opportunity
 
 PACKAGES_PER_PAGE = 20
@@ -210,10 +211,37 @@ def _require_in_chain(user, opportunity_id, prime_id):
     return organisation
 
 
+def can_report_payments(organisation, opportunity, prime):
+    """Payments are reported on work under way: a recorded sub-contract, or a consortium
+    whose entry has been awarded."""
+    return opportunity.status == "awarded" or db.session.scalar(select(Subcontract.id).where(
+        Subcontract.opportunity_id == opportunity.id, Subcontract.organisation_id ==
+        organisation.id, Subcontract.prime_organisation_id == prime.id).limit(1)) is not None
+
+
+def subcontracts_held(organisation):
+    """The sub-contracts recorded with the organisation, newest first."""
+    return db.session.scalars(select(Subcontract).where(
+        Subcontract.organisation_id == organisation.id).order_by(
+        Subcontract.created_at.desc())).all()
+
+
+def payment_reports_by(organisation):
+    """The payments the organisation has reported, newest first."""
+    return db.session.scalars(select(PaymentReport).where(
+        PaymentReport.organisation_id == organisation.id).order_by(
+        PaymentReport.created_at.desc(), PaymentReport.id.desc())).all()
+
+
 def report_payment(user, opportunity_id, prime_id, invoiced_on=None, paid_on=None,
                    within_terms=None):
-    """A partner or sub-contractor reports how an invoice was paid."""
+    """A partner or sub-contractor reports how an invoice was paid, on work under way."""
     organisation = _require_in_chain(user, opportunity_id, prime_id)
+    opportunity = db.session.get(Opportunity, opportunity_id)
+    if not can_report_payments(organisation, opportunity, db.session.get(
+            Organisation, prime_id)):
+        raise DomainError("Payments can be reported once the contract has been awarded",
+                          field="invoiced_on")
     report = PaymentReport(opportunity_id=opportunity_id, prime_organisation_id=prime_id,
                            organisation_id=organisation.id, user_id=user.id,
                            invoiced_on=invoiced_on, paid_on=paid_on, within_terms=within_terms)

@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.matching import services as matching
 from portal.matching.models import strength
 from portal.matching.query import MatchQuery
-from portal.matching.ranking import Match, Ranked, rank_suppliers
+from portal.matching.ranking import Match, MatchFilters, Ranked, rank_suppliers
 from portal.organisations.models import Organisation
 from portal.reference.models import VocabularyTerm
 
@@ -44,7 +44,7 @@ def role_query(role):
                    description="\n".join(t for t in [role.delivers, *groups] if t),
                    cpv_codes=tuple(role.cpv_codes), value=value,
                    area_codes=tuple(role.area_codes) or base.area_codes,
-                   recommended_tier=role.recommended_tier)
+                   recommended_tier=role.recommended_tier, noun="role")
 
 
 def package_query(package):
@@ -55,7 +55,7 @@ def package_query(package):
                    cpv_codes=tuple(package.cpv_codes),
                    area_codes=tuple(package.area_codes) or base.area_codes,
                    value=package.value or base.value,
-                   recommended_tier=package.recommended_tier)
+                   recommended_tier=package.recommended_tier, noun="package")
 
 
 def suggest(query, leave_out=(), limit=20, filters=None):
@@ -75,6 +75,11 @@ def suggest(query, leave_out=(), limit=20, filters=None):
     return Ranked(rows, ranked.left_out)
 
 
+def within(query):
+    """Filters keeping suppliers that serve somewhere the query is delivered, if it says."""
+    return MatchFilters(area_codes=tuple(query.area_codes)) if query.area_codes else None
+
+
 def team_of(role):
     """Organisation ids already in the role's lead's team (the lead included)."""
     from portal.consortia.models import Consortium, ConsortiumMember
@@ -89,10 +94,12 @@ def team_of(role):
 
 
 def for_role(role, limit=20):
-    """Partners suggested for an open role, with the invitations its lead has sent them."""
+    """Partners suggested for an open role, with the invitations its lead has sent them.
+    A partner must work where the role is delivered (its areas, or else the entry's)."""
     from portal.consortia.models import PartnerInvitation
 
-    rows = suggest(role_query(role), team_of(role), limit)
+    query = role_query(role)
+    rows = suggest(query, team_of(role), limit, within(query))
     sent = {i.organisation_id: i for i in db.session.scalars(select(PartnerInvitation).where(
         PartnerInvitation.role_id == role.id))}
     for row in rows:

@@ -13,6 +13,7 @@ from portal.core.forms import ConfirmForm
 from portal.core.routing import page_arg
 from portal.organisations.forms import attach_error
 from portal.pipeline.services import is_commissioner
+from portal.reference.services import cpv_labels
 
 RESPONSE_MOVES = "any(shortlisted, not_selected)"
 
@@ -33,9 +34,10 @@ def _package_form(opportunity, package=None):
     return forms.PackageForm(opportunity.cpv_codes, opportunity.areas, package=package)
 
 
-def _labels(opportunity):
-    """Names for the category and area codes a package holds, from its entry's own."""
-    return {"cpv": {c.code: c.label for c in opportunity.cpv_codes},
+def _labels(opportunity, package=None):
+    """Names for the category and area codes a package holds."""
+    named = cpv_labels(package.cpv_codes) if package is not None else {}
+    return {"cpv": {**named, **{c.code: c.label for c in opportunity.cpv_codes}},
             "area": {a.code: a.name for a in opportunity.areas}}
 
 
@@ -91,7 +93,7 @@ def _render_package(package, respond_form=None, form=None):
     can_respond = viewer is not None and not own and response is None and package.is_open
     return render_template(
         "consortia/supply_chain/package.html", title=package.title, package=package, own=own,
-        viewer=viewer, response=response, labels=_labels(package.opportunity), form=form,
+        viewer=viewer, response=response, labels=_labels(package.opportunity, package), form=form,
         respond_form=(respond_form or forms.RespondForm()) if can_respond else None)
 
 
@@ -199,7 +201,10 @@ def supply_chain():
             "consortia/supply_chain/supplier.html", title="Your supply chain",
             organisation=organisation, chain=subcontracts.supply_chain_of(organisation),
             concerns=subcontracts.concerns_raised_by(organisation),
-            packages=subcontracts.own_packages(organisation))
+            packages=subcontracts.own_packages(organisation),
+            held=subcontracts.subcontracts_held(organisation),
+            reports=subcontracts.payment_reports_by(organisation),
+            can_report=subcontracts.can_report_payments)
     if not is_commissioner(current_user):
         raise NotFound("Page not found")
     buyer = current_user.organisation

@@ -3,7 +3,10 @@ over the lead, the message thread and telling the buyer the team will bid."""
 import re
 from decimal import Decimal
 
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovFileInput, GovSubmitInput, GovTextArea, GovTextInput,
+)
 from wtforms import Field, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -105,8 +108,15 @@ def shares_form(members):
             return {m.id: (self[f"work_{m.id}"].data, self[f"value_{m.id}"].data)
                     for m in members}
 
+        def delivers(self):
+            """{member id: what it delivers} as the service takes them."""
+            return {m.id: self[f"delivers_{m.id}"].data for m in members}
+
         def field_for(self, error_field):
-            """The first box of the column an error is about."""
+            """The box an error is about: a member's description, or the first box of the
+            column of shares."""
+            if (error_field or "").startswith("delivers_"):
+                return error_field
             column = "value" if error_field == "value_share" else "work"
             return f"{column}_{members[0].id}" if members else None
 
@@ -119,8 +129,13 @@ def shares_form(members):
         setattr(SharesForm, f"value_{member.id}", PercentField(
             f"{name}: share of the value",
             message=f"Enter {name}'s share of the value as a number, like 25 or 33.34"))
+        setattr(SharesForm, f"delivers_{member.id}", StringField(
+            f"What {name} delivers", widget=GovTextInput(),
+            validators=[Length(max=500, message="What it delivers must be 500 characters or "
+                                                "fewer")]))
         data[f"work_{member.id}"], data[f"value_{member.id}"] = \
             member.work_share, member.value_share
+        data[f"delivers_{member.id}"] = member.delivers
     # Made last, so the boxes come first in the form (and in its error summary).
     SharesForm.submit = SubmitField("Save the shares", widget=GovSubmitInput())
     return SharesForm(data=data)
@@ -170,13 +185,28 @@ def _strip(value):
 
 
 class MessageForm(PortalForm):
-    # Refused here rather than by the service: a message the service refuses has already
-    # joined the team's thread in memory, and the page shown again would list it.
     body = TextAreaField("Your message", widget=GovTextArea(), filters=[_strip],
                          description="Every member of the team can read it, and we email them",
                          validators=[DataRequired("Enter your message"),
                                      _max(MAX_TEXT, "Your message")])
     submit = SubmitField("Send message", widget=GovSubmitInput())
+
+
+class FileForm(PortalForm):
+    file = FileField("Share a file with the team", widget=GovFileInput(),
+                     description="A PDF, Word, Excel, OpenDocument text, PNG or JPEG file, "
+                                 "up to 10MB. Every member can download it.")
+    submit = SubmitField("Share the file", widget=GovSubmitInput())
+
+    def upload(self):
+        """(filename, bytes) from the file input, or None when no file was chosen."""
+        from portal.accreditation.evidence import max_bytes
+
+        storage = self.file.data
+        if storage is None or not getattr(storage, "filename", ""):
+            return None
+        # One byte past the limit is enough to know a file is too large without keeping it.
+        return storage.filename, storage.stream.read(max_bytes() + 1)
 
 
 class TeamInterestForm(PortalForm):

@@ -11,6 +11,7 @@ from portal.accreditation.services import current_level, current_standing
 from portal.consortia import bp, services
 from portal.consortia import workspace_forms as forms
 from portal.consortia.coverage import coverage
+from portal.core.downloads import send_download
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import ConfirmForm
 from portal.core.routing import id_arg
@@ -117,7 +118,7 @@ def _waiting_invitations(team):
             and i.lot_id == team.lot_id]
 
 
-def _render_workspace(team, form):
+def _render_workspace(team, form, file_form=None):
     lead = is_lead(team)
     waiting = _waiting_invitations(team) if lead else []
     return render_template(
@@ -126,13 +127,58 @@ def _render_workspace(team, form):
         levels={m.id: current_level(m.organisation) for m in team.members},
         needs=coverage(team), invite_url=invite_url, waiting=waiting,
         invited={i.organisation_id for i in waiting},
-        post=services.own_post(team.opportunity, team.lead, team.lot) if lead else None)
+        post=services.own_post(team.opportunity, team.lead, team.lot) if lead else None,
+        file_form=file_form or forms.FileForm(formdata=None), remove_form=ConfirmForm())
 
 
 @bp.get("/consortia/<int:consortium_id>")
 @member_only
 def workspace(team):
     return _render_workspace(team, forms.MessageForm())
+
+
+# --- Files shared with the team -----------------------------------------------------------------
+
+@bp.post("/consortia/<int:consortium_id>/files")
+@member_only
+def share_file(team):
+    form = forms.FileForm()
+    upload = form.upload() if form.validate_on_submit() else None
+    if upload is None:
+        if not form.errors:
+            attach_error(form, DomainError("Choose a file to share", field="file"))
+        return _render_workspace(team, forms.MessageForm(formdata=None), file_form=form)
+    try:
+        shared = services.share_file(team, current_user, *upload)
+    except DomainError as error:
+        attach_error(form, error)
+        return _render_workspace(team, forms.MessageForm(formdata=None), file_form=form)
+    flash(f"{shared.filename} shared with the team. The other members have been emailed.",
+          "success")
+    return _to_workspace(team, "files")
+
+
+@bp.get("/consortia/<int:consortium_id>/files/<int:file_id>")
+@member_only
+def download_file(team, file_id):
+    shared, path, mimetype = services.team_file(team, file_id)
+    return send_download(path, mimetype, shared.filename)
+
+
+@bp.post("/consortia/<int:consortium_id>/files/<int:file_id>/remove")
+@member_only
+def remove_file(team, file_id):
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.remove_file(team, current_user, file_id)
+        except NotFound:
+            raise
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash("File removed", "success")
+    return _to_workspace(team, "files")
 
 
 @bp.post("/consortia/<int:consortium_id>/messages")
@@ -156,13 +202,13 @@ def shares(team):
     form = forms.shares_form(team.members)
     if form.validate_on_submit():
         try:
-            services.set_shares(team, current_user, form.shares())
+            services.set_shares(team, current_user, form.shares(), form.delivers())
         except DomainError as error:
             attach_error(form, DomainError(error.message, form.field_for(error.field)))
         else:
             flash("Shares saved", "success")
             return _to_workspace(team, "shares")
-    return render_template("consortia/team/shares.html", title="Shares of the work and value",
+    return render_template("consortia/team/shares.html", title="Who does what",
                            team=team, form=form)
 
 

@@ -39,6 +39,9 @@ class MatchQuery:
     required_tier: int | None = None
     reservation: str | None = None
     reservation_area_code: str | None = None
+    # What the reasons call the thing being matched: an "entry", or a "role" or "package"
+    # within one.
+    noun: str = "entry"
 
     @classmethod
     def from_opportunity(cls, opp):

@@ -134,7 +134,7 @@ def text(query, supplier, raw_score, best_score, matched, telling=None):
     if raw_score <= 0 or best_score <= 0:
         return NONE
     phrases = matched_phrases(query, matched, telling)
-    reason = f"Its profile mentions {_listed(phrases[:4])}, as this entry does" \
+    reason = f"Its profile mentions {_listed(phrases[:4])}, as this {query.noun} does" \
         if phrases else None
     return Signal(raw_score / best_score, reason)
 
@@ -192,16 +192,16 @@ def cpv(query, supplier):
             best = (score, other, code)
     if not best or best[0] <= 0:
         return NONE
-    return Signal(total / len(wanted), _cpv_reason(*best))
+    return Signal(total / len(wanted), _cpv_reason(*best, noun=query.noun))
 
 
-def _cpv_reason(closeness, offered, wanted):
+def _cpv_reason(closeness, offered, wanted, noun="entry"):
     label = _cpv_label(offered)
     if closeness >= 1.0:
-        return f"Offers {label}, one of this entry's categories"
+        return f"Offers {label}, one of this {noun}'s categories"
     if closeness >= SAME_CATEGORY:
-        return f"Offers {label}, within this entry's category of {_cpv_label(wanted)}"
-    return f"Offers {label}, a category related to this entry's"
+        return f"Offers {label}, within this {noun}'s category of {_cpv_label(wanted)}"
+    return f"Offers {label}, a category related to this {noun}'s"
 
 
 # A supplier's category is the entry's own, or one under it.
@@ -249,11 +249,11 @@ def tier(query, supplier):
     if not wanted:
         return Signal(0.5 if held else 0.0, accredited if held else None)
     if not held:
-        return Signal(0.0, f"Not yet accredited; this entry recommends Tier {wanted}")
+        return Signal(0.0, f"Not yet accredited; this {query.noun} recommends Tier {wanted}")
     if held >= wanted:
-        return Signal(1.0, f"{accredited}; this entry recommends Tier {wanted}")
+        return Signal(1.0, f"{accredited}; this {query.noun} recommends Tier {wanted}")
     return Signal(0.5 if held == wanted - 1 else 0.0,
-                  f"{accredited}; this entry recommends Tier {wanted}")
+                  f"{accredited}; this {query.noun} recommends Tier {wanted}")
 
 
 def capacity(query, supplier):

@@ -37,6 +37,15 @@ def cpv_descendant_prefix(code):
     return code[: max(2, len(significant))]
 
 
+def cpv_labels(codes):
+    """{code: "code description"} for the CPV codes given (unknown codes are left out)."""
+    codes = list(dict.fromkeys(codes))
+    if not codes:
+        return {}
+    return {c.code: c.label for c in db.session.scalars(
+        select(CpvCode).where(CpvCode.code.in_(codes)))}
+
+
 def cpv_tokens(codes):
     """Every prefix from the division down: "85311000" -> 85, 853, 8531, 85311 (what an index
     holds so a search for a class finds its sub-codes)."""

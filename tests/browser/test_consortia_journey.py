@@ -226,8 +226,8 @@ def _lead_sets_shares_and_terms(page, base, check_a11y):
     page.goto(f"{base}/consortia/teams")
     check_a11y()
     page.get_by_role("link", name="Leeds Carers Alliance").click()
-    page.get_by_role("link", name="Set the shares of the work and value").click()
-    expect(page.get_by_role("heading", name="Shares of the work and value")).to_be_visible()
+    page.get_by_role("link", name="Say who does what: what each member delivers and its shares").click()
+    expect(page.get_by_role("heading", name="Who does what")).to_be_visible()
     check_a11y()
     _fill_shares(page, "Northern Care Partnership Ltd (lead)", "70", "75")
     _fill_shares(page, "Leeds Carers Circle (partner)", "30", "20")
@@ -235,8 +235,12 @@ def _lead_sets_shares_and_terms(page, base, check_a11y):
     expect(page.locator(".govuk-error-summary")).to_contain_text("95")  # value adds up to 95%
     check_a11y()
     _fill_shares(page, "Leeds Carers Circle (partner)", "30", "25")
+    page.get_by_role("group", name="Northern Care Partnership Ltd (lead)").get_by_label(
+        "What it delivers").fill("Contract management, reporting and the advice line")
     page.get_by_role("button", name="Save the shares").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Shares saved")
+    expect(page.locator("body")).to_contain_text(
+        "Contract management, reporting and the advice line")
     expect(page.locator("#shares + p")).to_contain_text("Set for every member")
     check_a11y()
     page.get_by_role("link", name="Write the fair terms").first.click()

@@ -288,8 +288,8 @@ def test_the_entry_page_shows_board_counts_to_anyone(client, sign_in, world):
     services.create_post(world.entry, world.respite_user, "available", "Respite breaks in Leeds")
     status, html = _page(client, f"/forward-plan/{world.entry.id}")
     assert status == 200
-    assert "1 organisation is looking for partners, 1 open role; 1 available as a partner" \
-        in html
+    assert "1 organisation is looking for partners, with 1 open role. 1 organisation is " \
+        "available as a partner." in html
     assert "Sign in to see who is looking for partners" in html
     assert "Northern Care Partnership Ltd" not in html
     sign_in(world.carers_user)

@@ -200,8 +200,7 @@ def test_every_step_is_audited(world):
             "consortia.invitation_accepted"} <= actions
 
 
-@pytest.mark.skipif(not __import__("os").environ.get("TEST_DATABASE_URL", "").startswith(
-    "postgresql"), reason="two connections at once need a database server")
+@pytest.mark.postgres  # two connections at once: run in the PostgreSQL pass
 def test_two_acceptances_at_once_leave_one_organisation_in_the_role(app, world):
     role = _lead_post(world).roles[0]
     with app.test_request_context():

@@ -1,6 +1,8 @@
 """The consortium workspace in the portal: the user's teams, forming one, the workspace itself,
 shares, the fair-terms charter, handing over the lead, leaving, messages, telling the buyer and
 the printable pack. Only members see a team; only its lead changes it."""
+import re
+
 import pytest
 
 from portal.consortia import services
@@ -256,6 +258,7 @@ def test_the_buyer_sees_the_team_after_the_lead_tells_them(client, world, as_use
     html = client.get(f"/forward-plan/manage/{world.entry.id}/interest").get_data(as_text=True)
     assert "Leading a consortium: Leeds Carers Circle" in html
     assert "We will bid as a team of two" in html
+    assert "Teams formed on Pathfinder" in html and "1 (2 organisations)" in html
 
 
 def test_the_pack_shows_the_team_and_downloads_as_a_file(client, world, as_user):
@@ -276,3 +279,55 @@ def test_the_pack_shows_the_team_and_downloads_as_a_file(client, world, as_user)
     assert response.headers["Content-Disposition"] == \
         f"attachment; filename=consortium-{world.team_id}-pack.html"
     assert "Leeds Carers Circle" in response.get_data(as_text=True)
+
+
+def test_the_lead_says_what_each_member_delivers_with_the_shares(client, world, as_user):
+    as_user(world.prime_user)
+    team = pages(world.team_id)
+    form = client.get(team["shares"]).get_data(as_text=True)
+    ids = sorted(set(re.findall(r'name="delivers_(\d+)"', form)), key=int)
+    data = {f"work_{ids[0]}": "60", f"value_{ids[0]}": "60", f"work_{ids[1]}": "40",
+            f"value_{ids[1]}": "40", f"delivers_{ids[0]}": "Contract management",
+            f"delivers_{ids[1]}": "x" * 501}
+    refused = client.post(team["shares"], data=data).get_data(as_text=True)
+    assert "500 characters or fewer" in refused and 'value="Contract management"' in refused
+    data[f"delivers_{ids[1]}"] = "Short breaks in south Leeds"
+    assert client.post(team["shares"], data=data).status_code == 302
+    html = client.get(team["workspace"]).get_data(as_text=True)
+    assert "Contract management" in html and "Short breaks in south Leeds" in html
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _share(client, team_id, name, data):
+    from io import BytesIO
+
+    return client.post(f"/consortia/{team_id}/files", content_type="multipart/form-data",
+                       data={"file": (BytesIO(data), name)})
+
+
+def test_members_share_files_checked_as_evidence_is_and_only_members_download_them(
+        app, client, world, as_user, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "EVIDENCE_DIR", str(tmp_path))
+    as_user(world.carers_user)
+    disguised = _share(client, world.team_id, "budget.pdf", b"MZ\x90\x00 not a pdf")
+    assert disguised.status_code == 200
+    assert "not a real PDF" in disguised.get_data(as_text=True)
+    empty = _share(client, world.team_id, "", b"")
+    assert "Choose a file to share" in empty.get_data(as_text=True)
+    assert _share(client, world.team_id, "method-statement.pdf", PDF).status_code == 302
+    html = client.get(pages(world.team_id)["workspace"]).get_data(as_text=True)
+    file_id = re.search(rf"/consortia/{world.team_id}/files/(\d+)", html).group(1)
+    download = client.get(f"/consortia/{world.team_id}/files/{file_id}")
+    assert download.status_code == 200 and download.data == PDF
+    assert "attachment" in download.headers["Content-Disposition"]
+    for outsider in (world.outsider_user, world.buyer_user):
+        as_user(outsider)
+        assert client.get(f"/consortia/{world.team_id}/files/{file_id}").status_code == 404
+        assert client.post(f"/consortia/{world.team_id}/files/{file_id}/remove").status_code \
+            == 404
+    as_user(world.prime_user)  # the lead may remove any member's file
+    assert client.post(f"/consortia/{world.team_id}/files/{file_id}/remove").status_code == 302
+    assert not list(tmp_path.iterdir())
+    assert client.get(f"/consortia/{world.team_id}/files/{file_id}").status_code == 404

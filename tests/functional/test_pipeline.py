@@ -511,3 +511,9 @@ def test_home_and_nav_link_to_the_plan(client):
 
 def test_past_dates_for_datetime_field_are_naive_uk_time():
     assert isinstance(uk_now(), datetime) and uk_now().tzinfo is None
+
+
+def test_an_open_entry_says_when_tenders_close_without_showing_markup(client, people):
+    entry = _entry(people["leeds"], people["officer"], status="open", closing_at=_later(5))
+    html = client.get(f"/forward-plan/{entry.id}").get_data(as_text=True)
+    assert "Tenders close at <strong>" in html and "&lt;strong&gt;" not in html
