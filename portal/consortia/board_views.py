@@ -44,6 +44,13 @@ def can_invite_to_bid(opportunity):
     return organisation is not None and opportunity.interest_open
 
 
+def teaming_fits():
+    """Open roles and packages the viewer's organisation fits, for its dashboard."""
+    organisation = services.supplier_of(current_user)
+    return services.fits_for(organisation) if organisation is not None else []
+
+
+bp.add_app_template_global(teaming_fits, "teaming_fits")
 bp.add_app_template_global(teaming_board, "teaming_board")
 bp.add_app_template_global(teaming_invitations, "teaming_invitations")
 bp.add_app_template_global(can_invite_to_bid, "can_invite_to_bid")

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
+from portal.consortia import suggestions
 from portal.consortia.models import (
     Concern, Consortium, ConsortiumMessage, PackageResponse, PartnerInvitation, PartnerRole,
     PaymentReport, Subcontract, SubcontractPackage, TeamingPost,
@@ -21,6 +22,7 @@ from portal.matching.models import OpportunityMatch
 from portal.core.mixins import utcnow
 from portal.organisations.demo import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 from portal.organisations.models import Organisation
+from portal.organisations.services import area_labels
 from portal.pipeline.models import Interest, Opportunity
 
 TAKING_INTEREST = ("planned", "market_engagement", "open")
@@ -40,6 +42,8 @@ def load_demo(progress=None):
     _waiting_invitation(_near(entries[2:], vcse.organisation), prime, vcse)
     _package_with_responses(entries[0], prime, vcse)
     awarded = _awarded_subcontract(prime, vcse)
+    db.session.flush()
+    _store_fits()
     db.session.commit()
     return {"teaming posts": 3, "consortia": 2, "partner invitations": 3,
             "sub-contract packages": 1, "sub-contracts with payment reports": awarded}
@@ -107,14 +111,14 @@ def _partner_account(organisation):
 
 def _role_for(post, organisation, work, value, title=None, delivers=None):
     cpv = organisation.cpv_codes[0] if organisation.cpv_codes else None
-    places = ", ".join(a.name for a in post.opportunity.areas[:3]) or "the area"
+    places = ", ".join(area_labels(post.opportunity.areas)[:3]) or "the area"
     what = title or (cpv.description if cpv else "Community support")
     return PartnerRole(post=post, title=what[:200],
                        delivers=delivers or f"{what} for the people this service supports, "
                                             f"delivered in {places} by a local organisation "
                                             "that already works with them.",
                        cpv_codes=[cpv.code] if cpv else [],
-                       area_codes=[a.code for a in post.opportunity.areas][:3],
+                       area_codes=[],  # delivered wherever the entry is
                        client_group_ids=[t.id for t in organisation.client_groups][:3],
                        recommended_tier=None, work_share=work, value_share=value)
 
@@ -187,12 +191,12 @@ def _team_with_gaps(entry, vcse):
                        created_by_id=vcse.id,
                        summary="We plan to lead a bid and need a partner with experience of "
                                "larger contracts and of the areas we do not yet cover.")
-    places = ", ".join(a.name for a in entry.areas[:3]) or "the area"
+    places = ", ".join(area_labels(entry.areas)[:3]) or "the area"
     PartnerRole(post=post, title=f"Victim support and advocacy in {places}"[:200],
                 delivers="Independent advocacy, safety planning and outreach for victims of "
                          f"domestic abuse in {places}, where we do not yet work.",
                 cpv_codes=[entry.main_cpv_code] if entry.main_cpv_code else [],
-                area_codes=[a.code for a in entry.areas][:3], client_group_ids=[],
+                area_codes=[], client_group_ids=[],
                 recommended_tier=None, work_share=60, value_share=60)
     db.session.add(post)
     team = Consortium(opportunity=entry, post=post, lead_organisation_id=vcse.organisation_id,
@@ -205,7 +209,11 @@ def _waiting_invitation(entry, prime, vcse):
     post = TeamingPost(opportunity=entry, organisation_id=prime.organisation_id, kind="lead",
                        created_by_id=prime.id,
                        summary="Looking for a VCSE partner with local reach for this entry.")
-    role = _role_for(post, db.session.get(Organisation, vcse.organisation_id), 25, 20)
+    role = _role_for(post, db.session.get(Organisation, vcse.organisation_id), 25, 20,
+                     "Counselling and emotional support for survivors",
+                     "One-to-one counselling and emotional support for survivors of sexual "
+                     "violence and abuse, and for children and families bereaved or affected "
+                     "by it.")
     db.session.add(post)
     db.session.add(PartnerInvitation(
         opportunity_id=entry.id, role=role, organisation_id=vcse.organisation_id,
@@ -219,7 +227,7 @@ def _package_with_responses(entry, prime, vcse):
         title="Peer support groups for survivors", description="Weekly peer support groups "
         "run by and for survivors, in two community venues, with a crèche.",
         cpv_codes=[entry.main_cpv_code] if entry.main_cpv_code else [],
-        area_codes=[a.code for a in entry.areas][:3], value=60_000,
+        area_codes=[], value=60_000,
         starts_on=date.today() + timedelta(days=120), ends_on=date.today() + timedelta(days=850),
         closes_on=date.today() + timedelta(days=21), recommended_tier=None,
         how_to_respond="Tell us about the groups you run now and who leads them.")
@@ -289,3 +297,16 @@ def _awarded_subcontract(prime, vcse):
                                     "days and to report payment times to us each quarter.")
     db.session.add(concern)
     return 1
+
+
+def _store_fits():
+    """The suppliers each open role and package fits, as posting them through the services
+    would have stored."""
+    for role in db.session.scalars(select(PartnerRole).where(
+            PartnerRole.filled_by_organisation_id.is_(None))):
+        suggestions.store_fits(suggestions.role_query(role), suggestions.team_of(role),
+                               role_id=role.id)
+    for package in db.session.scalars(select(SubcontractPackage).where(
+            SubcontractPackage.status == "open")):
+        suggestions.store_fits(suggestions.package_query(package), {package.organisation_id},
+                               package_id=package.id)

@@ -536,6 +536,29 @@ class ConsortiumFile(db.Model):
             f"{self.size / (1024 * 1024):,.1f} MB"
 
 
+class PartnerFit(db.Model):
+    """A supplier the matching engine found fits an open role or a sub-contract package, with
+    evidence about the service: what its dashboard suggests it take part in. Worked out when
+    the role or package is posted or changed."""
+
+    __tablename__ = "partner_fit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), nullable=False, index=True)
+    role_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner_role.id", ondelete="CASCADE"), index=True)
+    package_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subcontract_package.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(db.Float, nullable=False)
+    strength: Mapped[str] = mapped_column(String(10), nullable=False)
+    reasons: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    role = relationship("PartnerRole")
+    package = relationship("SubcontractPackage")
+
+
 # --- Sub-contracting and fairness after award --------------------------------------------------
 
 PACKAGE_STATES = {"open": "Open for responses", "awarded": "Sub-contract recorded",

@@ -181,6 +181,7 @@ def add_role(post, user, **fields):
     role = PartnerRole(post_id=post.id, **_role_fields(fields))
     db.session.add(role)
     db.session.flush()
+    suggestions.store_fits(role_query(role), suggestions.team_of(role), role_id=role.id)
     audit.record("consortia.role_added", role, actor_id=user.id,
                  organisation_id=post.organisation_id, post=post.id)
     db.session.commit()
@@ -207,6 +208,7 @@ def get_role(role_id):
 def edit_role(role, user, **fields):
     _require_open(role.post)
     role.describe(**_role_fields(fields))
+    suggestions.store_fits(role_query(role), suggestions.team_of(role), role_id=role.id)
     audit.record("consortia.role_edited", role, actor_id=user.id,
                  organisation_id=role.post.organisation_id)
     db.session.commit()
@@ -673,3 +675,28 @@ def organisations_by_id(ids):
 def suggestions_for_role(role, limit=20):
     """Partners the matching engine suggests for an open role (see suggestions.py)."""
     return suggestions.for_role(role, limit)
+
+
+def fits_for(organisation, limit=10):
+    """Open roles and sub-contract packages the organisation fits, best first (from the fits
+    stored when each was posted), leaving out its own and those it has answered."""
+    from portal.consortia.models import PartnerFit
+
+    rows = db.session.scalars(select(PartnerFit).where(
+        PartnerFit.organisation_id == organisation.id).order_by(
+        PartnerFit.score.desc())).all()
+    return [row for row in rows if _still_open(row, organisation)][:limit]
+
+
+def _still_open(fit, organisation):
+    if fit.role is not None:
+        post = fit.role.post
+        invited = db.session.scalar(select(PartnerInvitation.id).where(
+            PartnerInvitation.role_id == fit.role_id,
+            PartnerInvitation.organisation_id == organisation.id).limit(1))
+        return fit.role.is_open and post.is_open and post.organisation_id != organisation.id \
+            and invited is None  # an invitation to it is on the dashboard already
+    package = fit.package
+    return package is not None and package.is_open and \
+        package.organisation_id != organisation.id and \
+        package.response_from(organisation.id) is None

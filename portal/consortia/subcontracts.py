@@ -13,6 +13,7 @@ from portal.consortia.models import (
     Concern, ConsortiumMember, Consortium, PackageResponse, PaymentReport, Subcontract,
     SubcontractPackage,
 )
+from portal.consortia import suggestions
 from portal.consortia.services import _member_emails, _require_supplier, supplier_of
 from portal.extensions import db
 from portal.organisations.services import EarnedWork, record_past_work_from
@@ -35,10 +36,16 @@ def create_package(opportunity, user, **fields):
                                  created_by_id=user.id, **fields)
     db.session.add(package)
     db.session.flush()
+    _store_fits(package)
     audit.record("consortia.package_posted", package, actor_id=user.id,
                  opportunity=opportunity.id)
     db.session.commit()
     return package
+
+
+def _store_fits(package):
+    suggestions.store_fits(suggestions.package_query(package), {package.organisation_id},
+                           package_id=package.id)
 
 
 def get_package(package_id):
@@ -60,6 +67,7 @@ def edit_package(package, user, **fields):
     if package.status != "open":
         raise DomainError("Only an open package can be changed")
     package.describe(**fields)
+    _store_fits(package)
     audit.record("consortia.package_edited", package, actor_id=user.id)
     db.session.commit()
     return package
@@ -224,6 +232,21 @@ def subcontracts_held(organisation):
     return db.session.scalars(select(Subcontract).where(
         Subcontract.organisation_id == organisation.id).order_by(
         Subcontract.created_at.desc())).all()
+
+
+def subcontracts_given(organisation):
+    """The sub-contracts the organisation has recorded as prime, newest first."""
+    return db.session.scalars(select(Subcontract).where(
+        Subcontract.prime_organisation_id == organisation.id).order_by(
+        Subcontract.created_at.desc())).all()
+
+
+def own_payment_record(prime):
+    """(reports, % within 30 days, % within 60 days) across everything its supply chain has
+    reported about paying it: a prime sees its own record as buyers see it."""
+    reports = db.session.scalars(select(PaymentReport).where(
+        PaymentReport.prime_organisation_id == prime.id)).all()
+    return len(reports), _share(reports, 30), _share(reports, 60)
 
 
 def payment_reports_by(organisation):

@@ -105,3 +105,24 @@ def for_role(role, limit=20):
     for row in rows:
         row.invitation = sent.get(row.organisation.id)
     return rows
+
+
+# Stored for the suppliers' dashboards: this many of the best fits of each role or package.
+STORED_FITS = 50
+
+
+def store_fits(query, leave_out, role_id=None, package_id=None):
+    """Replace the stored fits of one role or package with the Good and Strong suppliers the
+    engine finds for it now (part of the caller's transaction)."""
+    from sqlalchemy import delete
+
+    from portal.consortia.models import PartnerFit
+
+    column = PartnerFit.role_id if role_id is not None else PartnerFit.package_id
+    db.session.execute(delete(PartnerFit).where(column == (role_id or package_id)))
+    for row in suggest(query, leave_out, STORED_FITS, within(query)):
+        key = row.strength[0]
+        if key in ("strong", "good"):
+            db.session.add(PartnerFit(organisation_id=row.organisation.id, role_id=role_id,
+                                      package_id=package_id, score=row.match.score,
+                                      strength=key, reasons=list(row.match.reasons)))

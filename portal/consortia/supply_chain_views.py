@@ -203,6 +203,8 @@ def supply_chain():
             concerns=subcontracts.concerns_raised_by(organisation),
             packages=subcontracts.own_packages(organisation),
             held=subcontracts.subcontracts_held(organisation),
+            given=subcontracts.subcontracts_given(organisation),
+            record=subcontracts.own_payment_record(organisation),
             reports=subcontracts.payment_reports_by(organisation),
             can_report=subcontracts.can_report_payments)
     if not is_commissioner(current_user):

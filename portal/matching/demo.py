@@ -46,8 +46,7 @@ def _demo_invitation():
                Opportunity.status.in_(RECOMMENDABLE_STATUSES))
         .order_by(OpportunityMatch.score.desc()).limit(1))
     if opportunity is None:
-        opportunity = db.session.scalar(select(Opportunity).where(
-            Opportunity.status == "open").order_by(Opportunity.id).limit(1))
+        opportunity = _open_entry_near(vcse.organisation)
     if opportunity is None:
         return 0
     # Written directly rather than through invite_supplier: a demo load sends no email.
@@ -60,3 +59,19 @@ def _demo_invitation():
         reasons=reasons_for(opportunity, vcse.organisation), created_at=utcnow()))
     db.session.commit()
     return 1
+
+
+def _open_entry_near(organisation):
+    """An open health or social care entry delivered where the organisation works, else the
+    first open entry: a buyer would invite a supplier to work it could do where it is."""
+    from portal.pipeline.models import opportunity_area
+    from portal.reference.places import gazetteer
+
+    codes = gazetteer().expand([a.code for a in organisation.areas])
+    near = select(opportunity_area.c.opportunity_id).where(
+        opportunity_area.c.area_code.in_(codes))
+    open_entries = select(Opportunity).where(Opportunity.status == "open").order_by(
+        Opportunity.id).limit(1)
+    return db.session.scalar(open_entries.where(
+        Opportunity.id.in_(near), Opportunity.main_cpv_code.like("85%"))) or \
+        db.session.scalar(open_entries)

@@ -237,3 +237,33 @@ def test_two_acceptances_at_once_leave_one_organisation_in_the_role(app, world):
     db.session.expire_all()
     filled_by = db.session.get(PartnerRole, role.id).filled_by_organisation_id
     assert filled_by == (world.carers.id if joined == [users[0]] else world.respite.id)
+
+
+def test_a_new_role_is_suggested_to_the_suppliers_that_fit_it_until_filled(app, world):
+    role = _lead_post(world).roles[0]
+    fits = services.fits_for(world.carers)
+    assert [fit.role_id for fit in fits] == [role.id] and fits[0].reasons
+    assert services.fits_for(world.outsider) == []
+    assert services.fits_for(world.prime) == []  # its own role
+    with app.test_request_context():
+        services.accept_invitation(services.invite_partner(world.entry, world.respite,
+                                                           world.prime_user, role=role),
+                                   world.respite_user)
+    assert services.fits_for(world.carers) == []
+
+
+def test_a_package_is_suggested_to_the_suppliers_that_fit_it_until_they_respond(app, world):
+    from datetime import date, timedelta
+
+    from portal.consortia import subcontracts
+
+    with app.test_request_context():
+        package = subcontracts.create_package(
+            world.entry, world.prime_user, title="Peer support groups for unpaid carers",
+            description="Weekly short breaks and peer support groups for unpaid carers",
+            cpv_codes=["85312000"], area_codes=[], value=40_000, starts_on=None, ends_on=None,
+            closes_on=date.today() + timedelta(days=14), recommended_tier=None,
+            how_to_respond=None)
+        assert [fit.package_id for fit in services.fits_for(world.carers)] == [package.id]
+        subcontracts.respond_to_package(package, world.carers_user, "We run four groups")
+    assert services.fits_for(world.carers) == []

@@ -375,3 +375,26 @@ def test_the_packages_panel_on_the_entry_page(app, world):
     assert f"/subcontracts/{package.id}" in html and "Offer part of this work" not in html
     html = _panel(app, None, world.entry)
     assert "1 package offered" in html and "Sign in to see it" in html
+
+
+def test_a_prime_sees_its_own_payment_record_and_sub_contracts(app, client, world):
+    from datetime import date, timedelta
+
+    from portal.consortia import subcontracts
+    from tests.conftest import sign_in as _sign_in
+
+    with app.test_request_context():
+        package = subcontracts.create_package(
+            world.entry, world.prime_user, title="Peer groups", description="Weekly groups",
+            cpv_codes=[], area_codes=[], value=20_000, starts_on=None, ends_on=None,
+            closes_on=date.today() + timedelta(days=7), recommended_tier=None,
+            how_to_respond=None)
+        response = subcontracts.respond_to_package(package, world.carers_user, "We can")
+        subcontracts.move_response(package, response, world.prime_user, "shortlisted")
+        subcontracts.select_response(package, response, world.prime_user, 20_000, None, None)
+        subcontracts.report_payment(world.carers_user, world.entry.id, world.prime.id,
+                                    invoiced_on=date(2026, 1, 5), paid_on=date(2026, 1, 25))
+    _sign_in(client, world.prime_user.email)
+    html = client.get("/supply-chain").get_data(as_text=True)
+    assert "reported 1 payment from you: 100% paid within 30 days" in html
+    assert "Leeds Carers Circle" in html and "£20,000" in html
