@@ -50,7 +50,15 @@ def teaming_fits():
     return services.fits_for(organisation) if organisation is not None else []
 
 
+def can_invite_to_a_bid(organisation):
+    """Whether the viewer, a supplier, may invite this other supplier to one of its bids."""
+    viewer = services.supplier_of(current_user)
+    return viewer is not None and matching.is_supplier(organisation) and \
+        organisation.id != viewer.id
+
+
 bp.add_app_template_global(teaming_fits, "teaming_fits")
+bp.add_app_template_global(can_invite_to_a_bid, "can_invite_to_a_bid")
 bp.add_app_template_global(teaming_board, "teaming_board")
 bp.add_app_template_global(teaming_invitations, "teaming_invitations")
 bp.add_app_template_global(can_invite_to_bid, "can_invite_to_bid")
@@ -270,6 +278,20 @@ def invite(opportunity_id, organisation_id):
         back=back, own=supplier.id == inviter.id,
         reachable=services.can_be_invited(supplier),
         waiting=services.waiting_invitation(opportunity, supplier, inviter, role))
+
+
+@bp.get("/consortia/invite/<int:organisation_id>")
+@login_required
+def choose_bid(organisation_id):
+    """From an organisation's profile: which of the viewer's bids to invite it to."""
+    inviter = _supplier()
+    supplier = matching.get_supplier(organisation_id)
+    if supplier.id == inviter.id:
+        raise NotFound("Page not found")
+    return render_template("consortia/board/choose_bid.html",
+                           title=f"Invite {supplier.name} to join a bid"[:200],
+                           supplier=supplier, bids=services.bids_led_by(inviter),
+                           reachable=services.can_be_invited(supplier))
 
 
 @bp.get("/consortia/invitations")

@@ -370,6 +370,20 @@ class Consortium(db.Model):
         for member_id, (work, value) in shares.items():
             members[member_id].work_share, members[member_id].value_share = work, value
 
+    def set_member_roles(self, roles):
+        """Make members partners or sub-contractors: {member id: role}. The lead stays lead
+        (handing it over is a step of its own)."""
+        members = {m.id: m for m in self.members}
+        for member_id, role in roles.items():
+            member = members.get(member_id)
+            if member is None or member.role == "lead":
+                raise DomainError("Change the role of members other than the lead only")
+            if role not in ("partner", "subcontractor"):
+                raise DomainError("Choose partner or sub-contractor",
+                                  field=f"role_{member_id}")
+        for member_id, role in roles.items():
+            members[member_id].role = role
+
     def describe_members(self, delivers):
         """Say what each member delivers: {member id: text}, checked before any is set."""
         members = {m.id: m for m in self.members}

@@ -4,7 +4,7 @@ be answered, and the consortium workspace (members, shares, lead, charter, messa
 Who may do what: suppliers (VCSEs and prime contractors) post, invite and form teams; only an
 organisation's own post, a consortium's lead or an invitation's two sides act on them, and
 anyone else is told the thing is missing."""
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from portal.accounts.models import User
 from portal.core import audit
@@ -22,6 +22,7 @@ from portal.matching import services as matching
 from portal.organisations.models import Organisation
 from portal.pipeline import services as pipeline
 from portal.pipeline.models import Opportunity
+from portal.search.services import search_opportunity_ids
 
 BOARD_PER_PAGE = 20
 
@@ -242,15 +243,25 @@ def open_board(q=None, kind=None, area=None, page=1, per_page=BOARD_PER_PAGE):
         codes = gaz.expand([area]) | {area} | set(gaz.parents(area))
         query = query.where(Opportunity.id.in_(select(opportunity_area.c.opportunity_id).where(
             opportunity_area.c.area_code.in_(codes))))
-    for word in (q or "").split()[:8]:
+    if (q or "").strip():
+        query = query.where(or_(TeamingPost.opportunity_id.in_(search_opportunity_ids(q)),
+                                _post_words(q)))
+    query = query.order_by(TeamingPost.created_at.desc(), TeamingPost.id.desc())
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def _post_words(q):
+    """Posts whose own words (summary, roles) hold every word of `q`. The entry's words are
+    found through the forward plan's search index, which knows their stems and categories."""
+    conditions = []
+    for word in q.split()[:8]:
         like = f"%{word.lower()}%"
-        query = query.where(or_(
-            func.lower(Opportunity.title).like(like), func.lower(TeamingPost.summary).like(like),
+        conditions.append(or_(
+            func.lower(TeamingPost.summary).like(like),
             TeamingPost.id.in_(select(PartnerRole.post_id).where(or_(
                 func.lower(PartnerRole.title).like(like),
                 func.lower(PartnerRole.delivers).like(like))))))
-    query = query.order_by(TeamingPost.created_at.desc(), TeamingPost.id.desc())
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return and_(*conditions)
 
 
 # --- Invitations --------------------------------------------------------------------------------
@@ -517,12 +528,14 @@ def my_consortia(organisation):
         ConsortiumMember.left_at.is_(None)).order_by(Consortium.created_at.desc())).all()
 
 
-def set_shares(team, user, shares, delivers=None):
+def set_shares(team, user, shares, delivers=None, roles=None):
     """The lead records who does what: every member's share of the work and of the value,
-    and (when given) what each member delivers."""
+    and (when given) what each member delivers and whether it is a partner or a
+    sub-contractor."""
     _require_lead(team, user)
     team.set_shares(shares)
     team.describe_members(delivers or {})
+    team.set_member_roles(roles or {})
     audit.record("consortia.shares_set", team, actor_id=user.id,
                  organisation_id=team.lead_organisation_id,
                  shares={str(k): [_num(w), _num(v)] for k, (w, v) in shares.items()})
@@ -675,6 +688,24 @@ def organisations_by_id(ids):
 def suggestions_for_role(role, limit=20):
     """Partners the matching engine suggests for an open role (see suggestions.py)."""
     return suggestions.for_role(role, limit)
+
+
+def bids_led_by(organisation):
+    """Entries still taking interest on which the organisation leads a bid: [(entry, its
+    post looking for partners or None, its team or None)], soonest closing first."""
+    posts = db.session.scalars(select(TeamingPost).where(
+        TeamingPost.organisation_id == organisation.id, TeamingPost.kind == "lead",
+        TeamingPost.withdrawn_at.is_(None))).all()
+    teams = db.session.scalars(select(Consortium).where(
+        Consortium.lead_organisation_id == organisation.id)).all()
+    bids = {}
+    for post in posts:
+        bids.setdefault(post.opportunity_id, [post.opportunity, None, None])[1] = post
+    for team in teams:
+        bids.setdefault(team.opportunity_id, [team.opportunity, None, None])[2] = team
+    live = [tuple(bid) for bid in bids.values() if bid[0].interest_open]
+    return sorted(live, key=lambda bid: (bid[0].closing_at is None, bid[0].closing_at or 0,
+                                         bid[0].title))
 
 
 def fits_for(organisation, limit=10):

@@ -4,7 +4,7 @@ sub-contractor's track record), payment reports from its supply chain, and conce
 with the buyer."""
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from portal.core import audit
 from portal.core.exceptions import DomainError, NotFound
@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.organisations.services import EarnedWork, record_past_work_from
 from portal.organisations.models import Organisation
 from portal.pipeline.models import Opportunity
+from portal.search.services import search_opportunity_ids
 
 PACKAGES_PER_PAGE = 20
 POSTABLE_STATUSES = ("planned", "market_engagement", "open", "evaluation", "awarded")
@@ -93,11 +94,12 @@ def open_packages(q=None, page=1, per_page=PACKAGES_PER_PAGE, today=None):
     query = select(SubcontractPackage).join(SubcontractPackage.opportunity).where(
         SubcontractPackage.status == "open",
         SubcontractPackage.closes_on >= (today or date.today()))
-    for word in (q or "").split()[:8]:
-        like = f"%{word.lower()}%"
-        query = query.where(or_(func.lower(SubcontractPackage.title).like(like),
-                                func.lower(SubcontractPackage.description).like(like),
-                                func.lower(Opportunity.title).like(like)))
+    if (q or "").strip():
+        query = query.where(or_(
+            SubcontractPackage.opportunity_id.in_(search_opportunity_ids(q)),
+            and_(*[or_(func.lower(SubcontractPackage.title).like(f"%{word.lower()}%"),
+                       func.lower(SubcontractPackage.description).like(f"%{word.lower()}%"))
+                   for word in q.split()[:8]])))
     query = query.order_by(SubcontractPackage.closes_on, SubcontractPackage.id)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 

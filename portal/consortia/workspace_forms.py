@@ -8,7 +8,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovFileInput, GovSubmitInput, GovTextArea, GovTextInput,
 )
 from wtforms import Field, RadioField, SelectChoice, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.consortia.models import FAIR_PAYMENT_DAYS, MAX_TEXT
 from portal.core.forms import PortalForm
@@ -108,6 +108,11 @@ def shares_form(members):
             return {m.id: (self[f"work_{m.id}"].data, self[f"value_{m.id}"].data)
                     for m in members}
 
+        def roles(self):
+            """{member id: partner or sub-contractor} for the members other than the lead."""
+            return {m.id: self[f"role_{m.id}"].data for m in members
+                    if m.role != "lead" and self[f"role_{m.id}"].data}
+
         def delivers(self):
             """{member id: what it delivers} as the service takes them."""
             return {m.id: self[f"delivers_{m.id}"].data for m in members}
@@ -115,7 +120,7 @@ def shares_form(members):
         def field_for(self, error_field):
             """The box an error is about: a member's description, or the first box of the
             column of shares."""
-            if (error_field or "").startswith("delivers_"):
+            if (error_field or "").startswith(("delivers_", "role_")):
                 return error_field
             column = "value" if error_field == "value_share" else "work"
             return f"{column}_{members[0].id}" if members else None
@@ -136,6 +141,15 @@ def shares_form(members):
         data[f"work_{member.id}"], data[f"value_{member.id}"] = \
             member.work_share, member.value_share
         data[f"delivers_{member.id}"] = member.delivers
+        if member.role != "lead":
+            setattr(SharesForm, f"role_{member.id}", RadioField(
+                f"Is {name} a partner or a sub-contractor?", widget=Radios(),
+                choices=[SelectChoice("partner", "Partner: bids with the team and shares its "
+                                                 "risks"),
+                         SelectChoice("subcontractor", "Sub-contractor: delivers a part for "
+                                                       "the lead")],
+                validators=[Optional()]))
+            data[f"role_{member.id}"] = member.role
     # Made last, so the boxes come first in the form (and in its error summary).
     SharesForm.submit = SubmitField("Save the shares", widget=GovSubmitInput())
     return SharesForm(data=data)

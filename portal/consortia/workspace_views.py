@@ -202,7 +202,8 @@ def shares(team):
     form = forms.shares_form(team.members)
     if form.validate_on_submit():
         try:
-            services.set_shares(team, current_user, form.shares(), form.delivers())
+            services.set_shares(team, current_user, form.shares(), form.delivers(),
+                                form.roles())
         except DomainError as error:
             attach_error(form, DomainError(error.message, form.field_for(error.field)))
         else:

@@ -34,6 +34,9 @@ def test_board_posts_need_a_caller_and_match_the_schema(client, world, conforms)
         "Northern Care Partnership Ltd"]
     assert body["items"][0]["roles"] == []  # the role has been filled
     assert client.get("/api/v1/teaming-posts?q=allotments").get_json()["total"] == 0
+    # Words of the entry are found through the forward plan's index, stems and all.
+    assert client.get("/api/v1/teaming-posts?q=advice").get_json()["total"] == 1
+    assert client.get("/api/v1/teaming-posts?q=break").get_json()["total"] == 1
     assert client.get("/api/v1/teaming-posts?kind=nonsense").status_code == 400
 
 

@@ -375,3 +375,18 @@ def test_answers_need_the_form_token(app, client, sign_in, world):
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert services.get_invitation(invitation.id, world.carers_user).status == "accepted"
+
+
+def test_a_lead_invites_from_an_organisations_profile(client, sign_in, world):
+    post = _lead_post(world)
+    sign_in(world.prime_user)
+    profile = client.get(f"/organisations/{world.respite.id}").get_data(as_text=True)
+    assert "Invite Aire Valley Respite to join your bid" in profile
+    status, html = _page(client, f"/consortia/invite/{world.respite.id}")
+    assert status == 200 and "Carers support service" in html
+    role = post.roles[0]
+    assert f"/consortia/invite/{world.entry.id}/{world.respite.id}?role={role.id}" in html
+    assert _page(client, f"/consortia/invite/{world.prime.id}")[0] == 404  # itself
+    assert _page(client, f"/consortia/invite/{world.buyer.id}")[0] == 404  # not a supplier
+    own = client.get(f"/organisations/{world.prime.id}").get_data(as_text=True)
+    assert "to join your bid" not in own

@@ -288,13 +288,14 @@ def test_the_lead_says_what_each_member_delivers_with_the_shares(client, world, 
     ids = sorted(set(re.findall(r'name="delivers_(\d+)"', form)), key=int)
     data = {f"work_{ids[0]}": "60", f"value_{ids[0]}": "60", f"work_{ids[1]}": "40",
             f"value_{ids[1]}": "40", f"delivers_{ids[0]}": "Contract management",
-            f"delivers_{ids[1]}": "x" * 501}
+            f"delivers_{ids[1]}": "x" * 501, f"role_{ids[1]}": "subcontractor"}
     refused = client.post(team["shares"], data=data).get_data(as_text=True)
     assert "500 characters or fewer" in refused and 'value="Contract management"' in refused
     data[f"delivers_{ids[1]}"] = "Short breaks in south Leeds"
     assert client.post(team["shares"], data=data).status_code == 302
     html = client.get(team["workspace"]).get_data(as_text=True)
     assert "Contract management" in html and "Short breaks in south Leeds" in html
+    assert "Sub-contractor" in html
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
