@@ -9,7 +9,9 @@ from portal.extensions import db
 from portal.matching import services as matching
 from portal.matching.models import strength
 from portal.matching.query import MatchQuery
-from portal.matching.ranking import Match, MatchFilters, Ranked, rank_suppliers
+from portal.matching.ranking import (
+    MAX_PLACE_BREADTH, Match, MatchFilters, Ranked, rank_suppliers,
+)
 from portal.organisations.models import Organisation
 from portal.reference.models import VocabularyTerm
 
@@ -76,8 +78,12 @@ def suggest(query, leave_out=(), limit=20, filters=None):
 
 
 def within(query):
-    """Filters keeping suppliers that serve somewhere the query is delivered, if it says."""
-    return MatchFilters(area_codes=tuple(query.area_codes)) if query.area_codes else None
+    """Filters keeping suppliers that serve somewhere the query is delivered, if it says. Work
+    delivered across many areas (a national or regional service) is left to the area signal,
+    as the matching engine treats it: a partner anywhere in it may do."""
+    if not query.area_codes or len(query.area_codes) > MAX_PLACE_BREADTH:
+        return None
+    return MatchFilters(area_codes=tuple(query.area_codes))
 
 
 def team_of(role):

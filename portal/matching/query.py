@@ -134,6 +134,17 @@ class MatchQuery:
         return _unique(found)
 
     @cached_property
+    def weighted_places(self):
+        """(place, weight) for each place that counts: how specific it is (a district more
+        than a region, the whole country hardly at all), and an entry delivered across many
+        areas no more specific than all of them together. The same for every supplier, so
+        worked out once."""
+        gaz = gazetteer()
+        scope = gaz.specificity(self.area_scope) if self.area_codes else 1.0
+        weighted = [(place, min(scope, gaz.specificity(place.codes))) for place in self.places]
+        return [(place, weight) for place, weight in weighted if weight > 0]
+
+    @cached_property
     def area_scope(self):
         """Every authority the entry's places cover."""
         return frozenset().union(*(place.codes for place in self.places))

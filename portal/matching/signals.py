@@ -46,17 +46,14 @@ def area(query, supplier):
     places = query.places
     if not places:
         return NONE
-    gaz = gazetteer()
-    # An entry delivered across many areas is no more specific than all of them together.
-    scope = gaz.specificity(query.area_scope) if query.area_codes else 1.0
     served, served_focus = _coverage(tuple(supplier.get("served") or ()))
     home = supplier.get("home")
     mentioned = set(supplier.get("mentioned") or ())
     near = _neighbourhood(home)
+    anywhere = served | mentioned | near | {home}
     best = NONE
-    for place in places:
-        weight = min(scope, gaz.specificity(place.codes))
-        if weight <= 0:
+    for place, weight in query.weighted_places:
+        if not anywhere & place.codes:
             continue
         # A programme's patch is named after the programme: say where the organisation is too.
         programme = place.kind == "programme"
