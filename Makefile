@@ -14,7 +14,11 @@ HOST ?= 127.0.0.1
 
 .PHONY: run setup venv venv-python npm assets db seed index test test-postgres test-browser ci clean
 
-run: setup db seed index
+# One `flask prepare` (migrations, reference data, demo data when empty, indexes when needed)
+# loads the app once; the db, seed and index targets below do the same steps one by one.
+run: setup
+	mkdir -p instance
+	$(FLASK) prepare
 	@echo "Serving Pathfinder at http://$(HOST):$(PORT)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

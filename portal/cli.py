@@ -13,7 +13,7 @@ seed_cli = AppGroup("seed", help="Load reference and demo data from seed/.")
 search_cli = AppGroup("search", help="Build and check the search index.")
 users_cli = AppGroup("users", help="Manage people who sign in.")
 mail_cli = AppGroup("mail", help="Outgoing email.")
-commands = [seed_cli, search_cli, users_cli, mail_cli]
+commands = [seed_cli, search_cli, users_cli, mail_cli]  # and `prepare`, below
 
 # Packages whose `demo` module (with `load_demo(progress)`) adds to `flask seed demo`, in order.
 DEMO_PACKAGES = ("pipeline", "accreditation", "matching", "consortia")
@@ -84,6 +84,21 @@ def search_rebuild(if_needed):
     click.echo(f"Indexed {count} organisations.")
 
 
+@click.command("prepare")
+@click.pass_context
+def prepare(ctx):
+    """Make everything `make run` serves ready, in one process: the migrations, the reference
+    data, the demo data when the database has none, and the search indexes when missing or
+    old. A second start does each check cheaply and loads the app once."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    ctx.invoke(seed_reference)
+    if current_app.config["DEMO_DATA_ALLOWED"]:
+        ctx.invoke(seed_demo, if_empty=True)
+    ctx.invoke(search_rebuild, if_needed=True)
+
+
 @search_cli.command("check")
 def search_check():
     """Compare the index with the database; exit 1 when they differ."""
@@ -115,3 +130,6 @@ def mail_flush(older_than):
     from portal.core.mail import flush
 
     click.echo(f"sent: {flush(older_than)}")
+
+
+commands.append(prepare)
