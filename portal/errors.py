@@ -3,7 +3,7 @@ from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal.core.exceptions import DomainError
+from portal.core.exceptions import AdminOnly, DomainError
 from portal.extensions import db
 from portal.search.repair import SearchUnavailable
 
@@ -48,6 +48,14 @@ def init_app(app):
                  "nothing you saved has been lost."))
         response.headers["Retry-After"] = "30"
         return response
+
+    @app.errorhandler(AdminOnly)
+    def admin_only(error):
+        db.session.rollback()
+        if wants_json():
+            return error_response(403, error.message)
+        return render_template("errors/403_admin.html", status=403, error=error,
+                               title="Ask your organisation's administrator"), 403
 
     @app.errorhandler(DomainError)
     def domain_error(error):

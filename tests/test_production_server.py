@@ -48,8 +48,9 @@ def _editor(base):
     """The demo VCSE admin, signed in, and the path of the profile it may edit."""
     browser = Browser(base)
     assert browser.sign_in(f"vcse.admin@{DEMO_EMAIL_DOMAIN}", DEMO_PASSWORD) == 302
-    landing = browser.get(browser.location.removeprefix(base))[1]
-    return browser, re.search(r'href="(/organisations/\d+/edit)"', landing).group(1)
+    landing = browser.get(browser.location.removeprefix(base))[1]  # the VCSE's dashboard
+    own = re.search(r'href="/organisations/(\d+)"', landing).group(1)  # "Your organisation"
+    return browser, f"/organisations/{own}/edit"
 
 
 def _edit(browser, path, n):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Invitation, User, hash_token
 from portal.core.audit import record
-from portal.core.exceptions import DomainError, NotFound
+from portal.core.exceptions import AdminOnly, DomainError, NotFound
 from portal.core.mail import send_email
 from portal.core.mixins import utcnow
 from portal.extensions import db
@@ -179,10 +179,23 @@ def change_password(user, current_password, new_password):
     return user
 
 
+def admin_names(org):
+    """Names of the organisation's active administrators, for a member who needs one."""
+    return sorted(m.name for m in org.members if m.org_role == "admin" and m.status == "active")
+
+
+def require_org_admin(user, action):
+    """Let an organisation's admin through. A member is told whom to ask (AdminOnly); someone
+    with no organisation is told there is nothing here."""
+    if user.organisation_id is None:
+        raise NotFound("Not found")
+    if not user.is_org_admin:
+        raise AdminOnly(action, admin_names(user.organisation))
+
+
 def invite_colleague(inviter, email, role):
     """Invite someone to the inviter's organisation (organisation admins only)."""
-    if not inviter.is_org_admin:
-        raise NotFound("Not found")
+    require_org_admin(inviter, "invite colleagues")
     email = email.strip().lower()
     member = find_user_by_email(email)
     if member and member.organisation_id == inviter.organisation_id:
@@ -239,8 +252,10 @@ def accept_invitation(token, name=None, password=None, user=None):
 def team_member(admin, user_id):
     """A member of the admin's own organisation; anyone else is not found."""
     member = db.session.get(User, user_id)
-    if not admin.is_org_admin or member is None or member.organisation_id != admin.organisation_id:
+    if member is None or member.organisation_id is None or \
+            member.organisation_id != admin.organisation_id:
         raise NotFound("Not found")
+    require_org_admin(admin, "change people's roles or remove them")
     return member
 
 
@@ -268,8 +283,9 @@ def remove_member(admin, user_id):
 
 def revoke_invitation(admin, invitation_id):
     invitation = db.session.get(Invitation, invitation_id)
-    if not admin.is_org_admin or invitation is None or invitation.organisation_id != admin.organisation_id:
+    if invitation is None or invitation.organisation_id != admin.organisation_id:
         raise NotFound("Not found")
+    require_org_admin(admin, "withdraw invitations")
     invitation.revoked_at = utcnow()
     record("team.invitation_revoked", invitation)
     db.session.commit()

@@ -178,7 +178,7 @@ def _safe_next(target):
 @limiter.limit(_account_limit, key_func=_account_key, methods=["POST"])
 def sign_in():
     if current_user.is_authenticated:
-        return redirect(url_for("accounts.account"))
+        return redirect(_safe_next(request.args.get("next")) or _home_for(current_user))
     form = forms.SignInForm()
     if form.validate_on_submit():
         try:
@@ -195,9 +195,22 @@ def sign_in():
     return render_template("accounts/sign_in.html", form=form, title="Sign in")
 
 
+# Where each kind of organisation starts its work after signing in.
+HOME_BY_ORG_TYPE = {
+    "vcse": "matching.dashboard",
+    "commissioner": "pipeline.manage",
+    "accreditation_body": "accreditation.queue",
+    "prime": "consortia.teams",  # its bids and partner searches
+}
+
+
 def _home_for(user):
+    """The page for the person's job: their organisation's kind decides, a site admin with no
+    organisation goes to the admin pages."""
     if user.organisation_id:
-        return url_for("organisations.show", org_id=user.organisation_id)
+        endpoint = HOME_BY_ORG_TYPE.get(user.organisation.org_type)
+        return url_for(endpoint) if endpoint else url_for("organisations.show",
+                                                          org_id=user.organisation_id)
     if user.is_site_admin:
         return url_for("admin.index")
     return url_for("accounts.account")
@@ -312,8 +325,7 @@ def team():
 @bp.route("/team/invite", methods=["GET", "POST"])
 @login_required
 def invite():
-    if not current_user.is_org_admin:
-        abort(404)
+    services.require_org_admin(current_user, "invite colleagues")
     form = forms.InviteForm()
     if form.validate_on_submit():
         try:

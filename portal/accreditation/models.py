@@ -143,6 +143,11 @@ class Level(db.Model):
     def is_top(self):
         return self.rank == max(level.rank for level in self.version.levels)
 
+    @property
+    def label(self):
+        """The scheme's own name for the level, with the portal-wide tier second."""
+        return f"{self.name} (tier {self.tier})"
+
 
 class Standard(db.Model):
     """Something an applicant must show, in a competence area, from a given level up."""
@@ -367,6 +372,30 @@ class Assignment(db.Model):
         self.declared_at = utcnow()
 
 
+class BoardDeclaration(db.Model):
+    """A board member who is not assessing an application declares any conflict of interest
+    before seeing it, as an assessor does on its assignment. Once made it is final."""
+
+    __tablename__ = "accreditation_board_declaration"
+    __table_args__ = (UniqueConstraint("application_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("accreditation_application.id", ondelete="CASCADE"), nullable=False,
+        index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         nullable=False)
+    has_conflict: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    details: Mapped[str | None] = mapped_column(Text)
+    declared_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.details = (self.details or "").strip() or None
+        if self.has_conflict and not self.details:
+            raise DomainError("Describe the conflict of interest", field="details")
+
+
 class Review(TimestampMixin, db.Model):
     """One assessor's verdict on one standard. The private note never reaches the applicant."""
 
@@ -440,8 +469,23 @@ class AccreditationRecord(TimestampMixin, db.Model):
     def status_label(self):
         return RECORD_STATUSES[self.status]
 
+    def is_past_expiry(self, today=None):
+        """Current to the end of the expiry date; expired from the day after."""
+        return self.expires_on < (today or date.today())
+
     def is_current(self, today=None):
-        return self.status == "active" and self.expires_on >= (today or date.today())
+        return self.status == "active" and not self.is_past_expiry(today)
+
+    def standing(self, today=None):
+        """The status to show: past its expiry date a record is expired, even before the daily
+        job lapses it, the same line the public register draws."""
+        if self.status in ("active", "suspended") and self.is_past_expiry(today):
+            return "lapsed"
+        return self.status
+
+    @property
+    def standing_label(self):
+        return RECORD_STATUSES[self.standing()]
 
     def set_status(self, status, reason=None):
         """Move to `status`; suspending or revoking needs a reason."""

@@ -5,7 +5,8 @@ Who may do what:
   theirs alone until it is submitted;
 - an accreditation body runs a scheme: its members are assessors, its admins form the board
   that assigns assessors and decides (site admins may act for any body);
-- an assessor sees an application's file only once assigned and after declaring no conflict.
+- nobody at the body, assessor or board member, sees an application's file (its answers and
+  evidence) before declaring no conflict of interest for it.
 Anyone else is told the application does not exist.
 """
 from calendar import monthrange
@@ -19,7 +20,7 @@ from sqlalchemy.orm import object_session, selectinload
 from portal.accounts.models import User
 from portal.accreditation import evidence as files
 from portal.accreditation.models import (
-    OUTCOMES, VERDICTS, AccreditationRecord, Answer, Application, Assignment,
+    OUTCOMES, VERDICTS, AccreditationRecord, Answer, Application, Assignment, BoardDeclaration,
     Evidence, InfoRequest, Level, RecognisedMark, Review, Scheme, SchemeVersion, Standard,
 )
 from portal.core import audit
@@ -123,21 +124,42 @@ def get_for_body(app_id, user):
     return application, assignment, board
 
 
+def _board_declaration(application, user):
+    """True, False, or None when the board member has not declared for the application."""
+    found = db.session.scalar(select(BoardDeclaration.has_conflict).where(
+        BoardDeclaration.application_id == application.id,
+        BoardDeclaration.user_id == user.id))
+    return found
+
+
+def declaration_of(application, user):
+    """The user's conflict declaration on `application`: True (a conflict), False (none) or
+    None (not declared yet, or not someone who declares)."""
+    assignment = assignment_of(application, user)
+    if assignment is not None:
+        return assignment.has_conflict
+    if is_board(user, application.version.scheme):
+        return _board_declaration(application, user)
+    return None
+
+
 def may_read_file(application, user):
-    """The organisation itself; once submitted, also assessors cleared of conflicts, the board
-    and site admins."""
+    """The organisation itself; once submitted, also assigned assessors and the board (site
+    admins included), but each only after declaring no conflict of interest for it."""
     if not _signed_in(user):
         return False
     if user.organisation_id == application.organisation_id:
         return True
     if application.is_private_draft:
         return False
-    if user.is_site_admin:
-        return True
-    assignment = assignment_of(application, user)
-    if assignment is not None:
-        return assignment.may_see_file
-    return is_board(user, application.version.scheme)
+    return declaration_of(application, user) is False
+
+
+def read_file(application, user):
+    """Each standard with its answer and reviews, for someone cleared to read the file."""
+    if not may_read_file(application, user):
+        raise NotFound("Application not found")
+    return compare_reviews(application)
 
 
 def get_evidence_for_download(evidence_id, user):
@@ -352,8 +374,21 @@ def submit_application(application, actor, response=None):
                  times=application.times_submitted, resubmission=request is not None)
     _notify_board(application, "Accreditation application "
                   + ("resubmitted" if request is not None else "submitted"))
+    _confirm_submission(application, actor, resubmitted=request is not None)
     db.session.commit()
     return application
+
+
+def _confirm_submission(application, actor, resubmitted):
+    """Tell the person who submitted, and their organisation's admins, what happens next."""
+    admins = db.session.scalars(select(User.email).where(
+        User.organisation_id == application.organisation_id, User.org_role == "admin",
+        User.status == "active", User.email_verified_at.is_not(None)).order_by(User.id)).all()
+    subject = ("We have received your updated accreditation application" if resubmitted
+               else "We have received your accreditation application")
+    for email in dict.fromkeys([actor.email, *admins]):
+        send_email(email, subject, "email/accreditation_submitted.txt",
+                   application=application, resubmitted=resubmitted)
 
 
 # --- the body: assigning and assessing -----------------------------------------------------------
@@ -412,6 +447,25 @@ def declare_interests(assignment, has_conflict, details, actor):
                  conflict=assignment.has_conflict)
     db.session.commit()
     return assignment
+
+
+def declare(application, has_conflict, details, actor):
+    """Anyone at the body declares before seeing the file: an assigned assessor on their
+    assignment, a board member who is not assessing on the application itself."""
+    assignment = assignment_of(application, actor)
+    if assignment is not None:
+        return declare_interests(assignment, has_conflict, details, actor)
+    if not is_board(actor, application.version.scheme):
+        raise NotFound("Application not found")
+    if _board_declaration(application, actor) is not None:
+        raise DomainError("You have already declared your interests for this application")
+    declaration = BoardDeclaration(application_id=application.id, user_id=actor.id,
+                                   has_conflict=bool(has_conflict), details=details)
+    db.session.add(declaration)
+    audit.record("accreditation.board_declared", application, actor_id=actor.id,
+                 conflict=declaration.has_conflict)
+    db.session.commit()
+    return None
 
 
 def _require_assessing(assignment):
@@ -525,6 +579,14 @@ def _decided_level(application, outcome, level_id):
     return level
 
 
+def _require_independent(application, actor):
+    # The decision checks the assessment, so whoever assessed alone cannot also make it.
+    cleared = [a for a in application.assignments if a.may_see_file]
+    if len(cleared) == 1 and cleared[0].assessor_id == actor.id:
+        raise DomainError("You assessed this application on your own, so another board member "
+                          "must make the decision", field="outcome")
+
+
 def decide(application, outcome, level_id, reasons, moderation_notes, actor):
     """The board's decision, always with reasons. Accrediting creates the record.
 
@@ -532,6 +594,9 @@ def decide(application, outcome, level_id, reasons, moderation_notes, actor):
     """
     if not is_board(actor, application.version.scheme):
         raise NotFound("Application not found")
+    if not may_read_file(application, actor):
+        raise DomainError("Declare any conflict of interest before you decide", field="outcome")
+    _require_independent(application, actor)
     if not ready_for_decision(application):
         raise DomainError("Every assessor needs to finish their review before a decision",
                           field="outcome")
@@ -699,7 +764,7 @@ def _due_records(today):
 
 def _past_expiry(record, today):
     """The day after the expiry date: the same line `current_records` draws."""
-    return record.expires_on < today
+    return record.is_past_expiry(today)
 
 
 def _lapse(record):

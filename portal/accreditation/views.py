@@ -217,14 +217,20 @@ def body_view(view):
 
 
 def file_view(view):
-    """Like body_view, and an assigned assessor must have declared no conflict first."""
+    """Like body_view, and the assessor or board member must have declared no conflict first."""
     @wraps(view)
     @body_view
     def wrapper(application, assignment, board, **kwargs):
-        if assignment is not None and not assignment.may_see_file:
-            return redirect(url_for(".declare", app_id=application.id))
+        if not services.may_read_file(application, current_user):
+            return _to_declaration(application)
         return view(application, assignment, board, **kwargs)
     return wrapper
+
+
+def _to_declaration(application):
+    if services.declaration_of(application, current_user) is None:
+        return redirect(url_for(".declare", app_id=application.id))
+    abort(404)
 
 
 @bp.get("/accreditation/assess")
@@ -241,11 +247,17 @@ def queue():
 
 
 @bp.get("/accreditation/assess/<int:app_id>")
-@file_view
+@body_view
 def assess(application, assignment, board):
+    # The board sees who is assessing before declaring; the file itself only afterwards.
+    cleared = services.may_read_file(application, current_user)
+    if not cleared and (assignment is not None or not board):
+        return _to_declaration(application)
     return render_template("accreditation/assess.html", title="Assess application",
                            application=application, assignment=assignment, board=board,
-                           comparisons=services.compare_reviews(application),
+                           comparisons=services.read_file(application, current_user)
+                           if cleared else None,
+                           declared=services.declaration_of(application, current_user),
                            ready=services.ready_for_decision(application),
                            confirm_form=ConfirmForm())
 
@@ -271,25 +283,31 @@ def assign(application, assignment, board):
 @bp.route("/accreditation/assess/<int:app_id>/declare", methods=["GET", "POST"])
 @body_view
 def declare(application, assignment, board):
-    if assignment is None:
-        abort(404)
-    if assignment.declared_at is not None:
+    if services.declaration_of(application, current_user) is not None:
         return redirect(url_for(".assess", app_id=application.id))
     form = forms.ConflictForm()
     if form.validate_on_submit():
         try:
-            services.declare_interests(assignment, form.has_conflict.data == "yes",
-                                       form.details.data, current_user)
+            services.declare(application, form.has_conflict.data == "yes", form.details.data,
+                             current_user)
         except DomainError as error:
             forms.attach_error(form, error)
         else:
-            if assignment.has_conflict:
-                flash("Thank you. You have been taken off this application and the board "
-                      "will assign someone else.", "success")
-                return redirect(url_for(".queue"))
-            return redirect(url_for(".assess", app_id=application.id))
+            return _after_declaring(application, assignment)
     return render_template("accreditation/declare.html", title="Declare any conflict of interest",
-                           form=form, application=application)
+                           form=form, application=application, assignment=assignment)
+
+
+def _after_declaring(application, assignment):
+    if not services.declaration_of(application, current_user):
+        return redirect(url_for(".assess", app_id=application.id))
+    if assignment is not None:
+        flash("Thank you. You have been taken off this application and the board will assign "
+              "someone else.", "success")
+        return redirect(url_for(".queue"))
+    flash("Thank you. You will not see this application's file or take part in its decision.",
+          "success")
+    return redirect(url_for(".assess", app_id=application.id))
 
 
 @bp.route("/accreditation/assess/<int:app_id>/standards/<int:standard_id>",

@@ -236,6 +236,8 @@ def _list_parameters():
                    "organisations serving any authority inside it"),
         cpv_query("CPV code; matches the code and every code below it in the hierarchy"),
         query("income_band", "Income band", {"type": "string", "enum": list(INCOME_BANDS)}),
+        query("tier", "Readiness tier; matches organisations with a current accreditation at "
+              "this tier or above", {"type": "integer", "minimum": 1, "maximum": 3}),
         query("sort", "Order of results: relevance (default with q) or name (default without)",
               {"type": "string", "enum": list(SORTS)}),
         *page_parameters(),
@@ -352,6 +354,9 @@ def _summary_properties():
         "cpv_codes": {"type": "array", "items": ref("CpvCode")},
         "areas_summary": {"type": "array", "items": _string(),
                           "description": "Nations or regions covered in full, otherwise authorities"},
+        "accreditation": {
+            "anyOf": [ref("CurrentAccreditation"), {"type": "null"}],
+            "description": "The strongest current accreditation; null when none"},
         "links": _object({"self": _string(format="uri"), "profile": _string(format="uri")}),
     }
 
@@ -389,6 +394,10 @@ def _organisation_schemas():
             "funder_name": nullable(_string()), "amount": nullable({"type": "integer"}),
             "awarded_on": nullable(_string(format="date")), "kind": _string(),
             "source": nullable(_string())}),
+        "CurrentAccreditation": _object({
+            "tier": {"type": "integer", "minimum": 1, "maximum": 3},
+            "level": _string(description="The level's name in its scheme"),
+            "valid_until": _string(format="date", description="The last day it runs to")}),
         "OrganisationSummary": _object(summary),
         "Organisation": _object({**summary, **_detail_properties()}),
         "OrganisationList": list_envelope(ref("OrganisationSummary")),

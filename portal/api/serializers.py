@@ -1,6 +1,7 @@
 """Public representations of organisations. Nothing personal: no user accounts, no user emails."""
 from flask import url_for
 
+from portal.accreditation.services import current_standings
 from portal.api.formats import day, utc_moment
 from portal.organisations import services as organisation_services
 
@@ -28,7 +29,15 @@ def _past_work(work):
     }
 
 
-def _summary(org):
+def _accreditation(record):
+    """The strongest current accreditation record as {tier, level, valid_until}, or None."""
+    if record is None:
+        return None
+    return {"tier": record.level.tier, "level": record.level.name,
+            "valid_until": day(record.expires_on)}
+
+
+def _summary(org, standing):
     return {
         "id": org.id,
         "name": org.name,
@@ -47,6 +56,7 @@ def _summary(org):
         "description": org.description,
         "cpv_codes": [_cpv(c) for c in org.cpv_codes],
         "areas_summary": organisation_services.area_labels(org.areas),
+        "accreditation": _accreditation(standing),
         "links": {
             "self": url_for("api.organisation", org_id=org.id, _external=True),
             "profile": url_for("organisations.show", org_id=org.id, _external=True),
@@ -70,9 +80,12 @@ def _detail(org):
     }
 
 
-def serialize_organisation(org, detail=False):
-    """An organisation as public JSON: the summary used in lists, plus everything else in detail."""
-    data = _summary(org)
+def serialize_organisation(org, detail=False, standings=None):
+    """An organisation as public JSON: the summary used in lists, plus everything else in detail.
+    `standings` holds current accreditation records by organisation id when already read."""
+    if standings is None:
+        standings = current_standings([org.id])
+    data = _summary(org, standings.get(org.id))
     if detail:
         data.update(_detail(org))
     return data
@@ -80,8 +93,9 @@ def serialize_organisation(org, detail=False):
 
 def serialize_page(pagination):
     """A page of organisations with the numbers a client needs to fetch the rest."""
+    standings = current_standings([org.id for org in pagination.items])
     return {
-        "items": [serialize_organisation(org) for org in pagination.items],
+        "items": [serialize_organisation(org, standings=standings) for org in pagination.items],
         "page": pagination.page,
         "per_page": pagination.per_page,
         "total": pagination.total,

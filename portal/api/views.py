@@ -17,7 +17,10 @@ bp.before_request(params.check_request)
 
 @bp.get("/organisations")
 def organisations():
-    query = directory.parse_directory_query(request.args)
+    # The tier as the OpenAPI check read it ("02" is 2), so the directory sees a listed value.
+    tier = query_param("tier")
+    query = directory.parse_directory_query(
+        {**request.args.to_dict(), "tier": str(tier) if tier else None})
     results = directory.search_directory(query, query_param("page"), query_param("per_page"))
     return jsonify(serialize_page(results))
 

@@ -22,3 +22,15 @@ class PermissionDenied(DomainError):
 
 class Conflict(DomainError):
     status_code = 409
+
+
+class AdminOnly(PermissionDenied):
+    """Only the organisation's administrators may do this.
+
+    The page shown says who they are (names only) so the person knows whom to ask.
+    """
+
+    def __init__(self, action, admin_names=()):
+        super().__init__(f"Only your organisation's administrators can {action}.")
+        self.action = action
+        self.admin_names = list(admin_names)

@@ -6,11 +6,13 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSubmitInput,
 from wtforms import BooleanField, SelectChoice, SubmitField, TextAreaField
 from wtforms.validators import Length
 
+from portal.accreditation.services import current_records
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import ChoiceField, ConfirmForm, PortalForm
 from portal.core.routing import id_arg, page_arg
 from portal.matching import alerts  # noqa: F401  (registers the "profile" alert source)
 from portal.matching import bp, services
+from portal.organisations.checklist import profile_checklist
 from portal.organisations.directory import directory_filter_options
 from portal.organisations.forms import attach_error
 from portal.pipeline.models import ACCREDITATION_TIERS
@@ -165,8 +167,15 @@ def dashboard():
         if organisation is not None and organisation.org_type == "commissioner":
             return redirect(url_for("pipeline.manage"))
         return redirect(url_for("accounts.account"))
+    page = services.dashboard(current_user)
     return render_template("matching/dashboard.html", title="Your dashboard",
-                           confirm=ConfirmForm(), **services.dashboard(current_user))
+                           confirm=ConfirmForm(), checklist=_checklist(page["organisation"]),
+                           **page)
+
+
+def _checklist(organisation):
+    """The new-profile checklist; whether the organisation is accredited comes from its records."""
+    return profile_checklist(organisation, accredited=bool(current_records(organisation)))
 
 
 @bp.get("/recommendations")

@@ -9,6 +9,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from functools import lru_cache
 
 from flask import g
@@ -26,8 +27,10 @@ from portal.organisations.services import AREA_KIND_ORDER, cpv_ancestors, social
 from portal.reference import services as reference
 from portal.reference.models import Area, CpvCode
 from portal.reference.places import find_places, gazetteer, normalise_name
+from portal.search.repair import SearchUnavailable
 from portal.search.services import (
-    index_version, search_organisation_ids, snippet, suggest_organisation_search, terms,
+    index_version, match_organisations, search_organisation_ids, snippet,
+    suggest_organisation_search, terms,
 )
 
 SORTS = {
@@ -43,6 +46,10 @@ SEARCH_LIMIT = 500
 # When the search names a place, this many of the best matches for its words are put in order
 # of how near they work before the list is cut to SEARCH_LIMIT.
 PLACE_SEARCH_LIMIT = 20_000
+# Readiness tiers, as forward-plan entries name them; a tier's label is the level name the
+# accreditation schemes give it when they all give the same one.
+TIER_LABELS = {"1": "Tier 1 (foundation)", "2": "Tier 2 (established)",
+               "3": "Tier 3 (advanced)"}
 
 
 def directory_counts():
@@ -66,6 +73,7 @@ class DirectoryQuery:
     area: str | None = None
     cpv: str | None = None
     income_band: str | None = None
+    tier: str | None = None
     q: str | None = None
     sort: str | None = None
 
@@ -101,6 +109,8 @@ def parse_directory_query(args):
     _check_choice(values["income_band"], INCOME_BANDS, "income_band",
                   "Choose an income band from the list")
     _check_choice(values["sort"], SORTS, "sort", "Choose how to sort from the list")
+    _check_choice(values["tier"], TIER_LABELS, "tier",
+                  "Choose an accreditation level from the list")
     if values["area"] and db.session.get(Area, values["area"]) is None:
         raise DomainError("Choose an area from the list", field="area")
     if values["cpv"] and db.session.get(CpvCode, values["cpv"]) is None:
@@ -137,6 +147,10 @@ def _conditions(query, ranked=None):
         conditions["area"] = in_area_condition(query.area)
     if query.cpv:
         conditions["cpv"] = in_category_condition(query.cpv)
+    if query.tier:
+        conditions["tier"] = Organisation.id.in_(sorted(
+            org_id for org_id, standing in accredited_standings().items()
+            if standing.tier >= int(query.tier)))
     if query.q:
         conditions["q"] = Organisation.id.in_(
             directory_search_ids(query.q) if ranked is None else ranked)
@@ -230,6 +244,75 @@ def directory_search_ids(q):
         .limit(SEARCH_LIMIT)))
 
 
+# --- Accreditation, as the search index holds it -------------------------------------------------
+# Accreditation is a domain above this one; each profile's search document carries its current
+# level (tier, name, last day), written whenever a record changes. The index answers only the
+# levels still running today, so one past its last day stops counting at once.
+
+@dataclass(frozen=True)
+class Standing:
+    """An organisation's current accreditation: its readiness tier, the level's name and the
+    last day it runs to."""
+
+    tier: int
+    level: str | None
+    valid_until: date | None
+
+
+# The standings of every active organisation, kept per process while the index is unchanged.
+_standings_cache = {}
+
+
+def accredited_standings():
+    """{organisation id: Standing} for every active organisation with a current accreditation,
+    read from the search index ({} while it is being rebuilt)."""
+    key, now = (index_version(), date.today()), time.monotonic()
+    with _facet_lock:
+        found = _standings_cache.get("all")
+        if found and found[0] == key and now - found[1] < FACET_CACHE_SECONDS:
+            return found[2]
+    active = db.session.scalars(select(Organisation.id).where(Organisation.status == "active"))
+    standings = read_standings(list(active))
+    if key[0][0] != "rebuilding":  # index_version() while the index is rebuilt
+        with _facet_lock:
+            _standings_cache["all"] = (key, now, standings)
+    return standings
+
+
+def read_standings(ids):
+    """{id: Standing} for those of `ids` with a current accreditation ({} while the search
+    index is being rebuilt)."""
+    if not ids:
+        return {}
+    try:
+        hits = match_organisations([], only_ids=ids, filters={"tier_at_least": 1})
+    except SearchUnavailable:
+        return {}
+    return {hit.org_id: _standing(hit.features) for hit in hits if hit.features.get("tier")}
+
+
+def _standing(features):
+    until = features.get("tier_until")
+    return Standing(int(features["tier"]), features.get("level"),
+                    date.fromisoformat(until) if until else None)
+
+
+def standing_of(org):
+    """The current accreditation of one organisation (a Standing), or None."""
+    return read_standings([org.id]).get(org.id)
+
+
+def tier_labels(standings):
+    """{tier: label} for the filter: the level's name when every scheme names the tier alike,
+    otherwise "Tier 2 (established)" and so on."""
+    names = {}
+    for standing in standings:
+        names.setdefault(str(standing.tier), set()).add(standing.level)
+    return {tier: (next(iter(names[tier])) if len(names.get(tier, ())) == 1
+                   and None not in names[tier] else label)
+            for tier, label in TIER_LABELS.items()}
+
+
 @dataclass
 class DirectoryPage:
     query: DirectoryQuery
@@ -237,6 +320,7 @@ class DirectoryPage:
     facets: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
     snippets: dict = field(default_factory=dict)  # organisation id -> marked-up excerpt
+    standings: dict = field(default_factory=dict)  # organisation id -> Standing, if accredited
     suggestion: str | None = None  # "did you mean" search text
 
 
@@ -264,9 +348,16 @@ def browse_directory(args, page=1, per_page=20):
     return DirectoryPage(
         query, results, directory_facets(query, ranked, results.total), errors,
         snippets=description_snippets(results.items, query.q),
+        standings=page_standings(results.items),
         suggestion=better_search(query, results.total,
                                  lambda q: search_directory(q, 1, 1).total,
                                  suggest_organisation_search))
+
+
+def page_standings(items):
+    """{id: Standing} for the accredited organisations among `items`."""
+    standings = accredited_standings()
+    return {item.id: standings[item.id] for item in items if item.id in standings}
 
 
 def description_snippets(items, q):
@@ -478,7 +569,18 @@ def _count_directory_facets(query, ranked, total):
         "income_band": flat_facet({k: v[0] for k, v in INCOME_BANDS.items()},
                                   grouped_counts(base("income_band"), Organisation.income_band),
                                   query.income_band, "Any income"),
+        "tier": tier_facet(query.tier, ids("tier")),
     }
+
+
+def tier_facet(chosen, base_ids):
+    """Options for "accredited at least at": each tier counts the results accredited at it or
+    above; expired accreditations count as none."""
+    standings = accredited_standings()
+    tiers = [standings[i].tier for i in db.session.scalars(base_ids) if i in standings]
+    counts = {key: sum(tier >= int(key) for tier in tiers) for key in TIER_LABELS}
+    return flat_facet(tier_labels(standings.values()), counts, chosen, "Any",
+                      any_count=count_ids(base_ids))
 
 
 def directory_filter_options(current_cpv=None):

@@ -279,7 +279,8 @@ class CredentialForm(PortalForm):
 
 class DirectoryForm(PortalForm):
     """The directory's filters (GET; no CSRF token needed to read public data). The type, area,
-    category and income choices are drawn from the page's facets, with their counts."""
+    category, income and accreditation choices are drawn from the page's facets, with their
+    counts."""
 
     class Meta:
         csrf = False
@@ -289,6 +290,7 @@ class DirectoryForm(PortalForm):
     area = SelectField("Area served", choices=[])
     cpv = SelectField("Service category", choices=[])
     income_band = SelectField("Income", choices=[])
+    tier = SelectField("Accredited at least at", choices=[])
     sort = SelectField("Sort by", widget=GovSelect(), choices=[])
     # What the page showed, so a new search can tell a sort chosen now from one kept from
     # before (see portal.organisations.directory.submitted_filters).

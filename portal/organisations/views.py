@@ -9,8 +9,11 @@ from portal.core.forms import ConfirmForm
 from portal.core.routing import page_arg
 from portal.organisations import bp, forms, services
 from portal.organisations.directory import (
-    SORTS, browse_directory, default_directory_sort, submitted_filters,
+    SORTS, browse_directory, default_directory_sort, standing_of, submitted_filters,
 )
+
+# A profile's current accreditation, as the search index holds it (see directory.Standing).
+bp.add_app_template_global(standing_of, "accreditation_standing")
 
 
 def editable(view):

@@ -4,7 +4,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Error as PlaywrightError, expect
 from werkzeug.serving import make_server
 
 from config import BASE_DIR, TestingConfig
@@ -14,6 +14,30 @@ from tests.conftest import skip_or_fail
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE_SOURCE = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# What axe lets through: it accepts a fieldset with an empty legend, and a control whose only
+# name is its placeholder or title. Each problem is described as "what: where".
+FORM_NAMES_SCRIPT = """() => {
+  const text = (el) => (el.innerText || el.textContent || "").trim();
+  const where = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+    + (el.name ? `[name=${el.name}]` : "");
+  const problems = [];
+  for (const fieldset of document.querySelectorAll("fieldset")) {
+    const legend = [...fieldset.children].find((child) => child.tagName === "LEGEND");
+    if (!legend) problems.push("fieldset without a legend: " + where(fieldset));
+    else if (!text(legend)) problems.push("fieldset with an empty legend: " + where(fieldset));
+  }
+  const controls = document.querySelectorAll(
+    "input:not([type=hidden]):not([type=submit]):not([type=button]):not([type=image])"
+    + ":not([type=reset]), select, textarea");
+  for (const control of controls) {
+    const byLabel = [...(control.labels || [])].some((label) => text(label));
+    const byAria = (control.getAttribute("aria-label") || "").trim();
+    const byIds = (control.getAttribute("aria-labelledby") || "").split(/\\s+/)
+      .map((id) => id && document.getElementById(id)).some((el) => el && text(el));
+    if (!byLabel && !byAria && !byIds) problems.push("control without a label: " + where(control));
+  }
+  return problems;
+}"""
 # A loaded 2-core CI machine can take more than Playwright's default 5 s to render a page.
 expect.set_options(timeout=20_000)
 
@@ -65,18 +89,31 @@ def axe_source():
     return AXE_SOURCE.read_text(encoding="utf-8")
 
 
+def _problems(page, axe_source):
+    """axe-core's WCAG violations and the form-name problems on the page as it is now."""
+    page.evaluate(axe_source)
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        WCAG_TAGS)
+    problems = [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: "
+                f"{[n['target'] for n in v['nodes']][:3]})" for v in result["violations"]]
+    return problems + page.evaluate(FORM_NAMES_SCRIPT)
+
+
 @pytest.fixture
 def check_a11y(page, axe_source):
-    """Run axe-core on the current page and fail on any WCAG 2.2 AA violation."""
+    """Run axe-core on the current page and fail on any WCAG 2.2 AA violation, on a fieldset
+    whose legend is missing or empty, or on a form control without a label."""
     scanned = []
 
     def check():
-        page.evaluate(axe_source)
-        result = page.evaluate(
-            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-            WCAG_TAGS)
-        problems = [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes: "
-                    f"{[n['target'] for n in v['nodes']][:3]})" for v in result["violations"]]
+        try:
+            problems = _problems(page, axe_source)
+        except PlaywrightError:
+            # A check straight after a click can start while the next page is loading, and
+            # the navigation then pulls the document from under the scripts: check it loaded.
+            page.wait_for_load_state()
+            problems = _problems(page, axe_source)
         scanned.append(page.url)
         assert not problems, f"Accessibility problems on {page.url}:\n" + "\n".join(problems)
     check.scanned = scanned

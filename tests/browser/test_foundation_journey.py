@@ -69,6 +69,12 @@ def test_register_verify_sign_in_edit_and_view_public_profile(app, page, live_se
     page.get_by_label("Email address").fill("grace@harbourlights.example")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    # A new VCSE lands on its dashboard, which says what its profile still needs.
+    expect(page.get_by_role("heading", name="Your dashboard")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Finish your profile")
+    check_a11y()
+    page.get_by_role("navigation", name="Main menu").get_by_role(
+        "link", name="Your organisation").click()
     expect(page.get_by_role("heading", name="Harbour Lights Befriending")).to_be_visible()
     check_a11y()
     profile_url = page.url

@@ -99,7 +99,7 @@ def test_verify_then_sign_in(app, client):
     link = _last_link(app, "/verify-email/")
     assert client.get(link).status_code == 302
     response = sign_in(client, "founder@example.org", NEW_PASSWORD)
-    assert "/organisations/" in response.headers["Location"]
+    assert response.headers["Location"] == "/dashboard"  # a new VCSE starts on its checklist
 
 
 def test_duplicate_registration_reveals_nothing(app, client, make_user):
@@ -209,9 +209,13 @@ def test_members_cannot_invite_or_change_roles(client, login, make_user, make_or
     member = make_user(org=org, role="member")
     login(member)
     assert client.get("/team").status_code == 200
-    assert client.get("/team/invite").status_code == 404
-    assert client.post("/team/invite", data={"email": "x@example.org", "role": "admin"}).status_code == 404
-    assert client.post(f"/team/{admin.id}/role", data={"role": "member"}).status_code == 404
+    # A member is told whom to ask rather than that the page does not exist.
+    assert client.get("/team/invite").status_code == 403
+    assert client.post("/team/invite", data={"email": "x@example.org", "role": "admin"}).status_code == 403
+    assert client.post(f"/team/{admin.id}/role", data={"role": "member"}).status_code == 403
+    with client.application.app_context():
+        assert db.session.get(User, admin.id).org_role == "admin"
+        assert db.session.scalar(select(db.func.count(Invitation.id))) == 0
 
 
 def test_admin_changes_role_and_removes_member(app, client, login, make_user, make_org):
@@ -293,3 +297,10 @@ def test_last_admin_must_hand_over_before_deleting(client, login, make_user, mak
     login(admin)
     response = client.post("/account/delete", data={"password": PASSWORD})
     assert "Make another member an admin" in response.get_data(as_text=True)
+
+
+def test_signed_in_visit_to_sign_in_goes_to_the_landing_page(client, make_org, make_user):
+    user = make_user(make_org(org_type="commissioner"))
+    sign_in(client, user.email)
+    assert client.get("/sign-in").headers["Location"] == "/forward-plan/manage"
+    assert client.get("/sign-in?next=/account").headers["Location"] == "/account"

@@ -145,6 +145,8 @@ def test_a_draft_is_the_applicants_alone_until_submitted(as_user, world):
     services.submit_application(draft, world.applicant)
     for person in (world.board, site_admin):
         client = as_user(person)
+        assert client.get(pages[-1]).status_code == 404, person.email   # not declared yet
+        services.declare(draft, False, "", person)
         for url in (assess, pages[-1]):
             assert client.get(url).status_code == 200, (person.email, url)
 
@@ -186,6 +188,8 @@ def test_evidence_downloads_are_limited_and_audited(as_user, world):
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.headers["Content-Type"] == "application/pdf"
 
+    assert as_user(world.board).get(url).status_code == 404   # the board declares first too
+    services.declare(application, False, "", world.board)
     for person, expected in ((world.assessor2, 404), (world.outsider_body_user, 404),
                              (world.other_applicant, 404), (world.applicant, 200),
                              (world.board, 200)):
@@ -252,6 +256,8 @@ def test_board_pages_render_and_decide_over_http(client, login, world):
     for standard in application.standards:
         services.save_review(assessed_one, standard.id, {"verdict": "met"}, world.assessor)
     services.complete_review(assessed_one, world.assessor)
+    assert client.post(f"/accreditation/assess/{application.id}/declare",
+                       data={"has_conflict": "no"}).status_code == 302
     page = client.get(f"/accreditation/assess/{application.id}/decide")
     assert "Verdicts side by side" in page.text
     response = client.post(f"/accreditation/assess/{application.id}/decide",

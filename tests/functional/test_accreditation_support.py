@@ -94,6 +94,8 @@ def assessed(world, application, assessors, verdict="met"):
                                   "private_note": f"note by {person.name}"}, person)
         services.complete_review(assignment, person)
         result.append(assignment)
+    if world.board not in assessors:
+        services.declare(application, False, "", world.board)   # so the board may decide
     return result
 
 

@@ -100,6 +100,7 @@ def test_full_journey_with_send_back_and_resubmission(world):
         services.complete_review(assignment, person)
     assert services.ready_for_decision(application)
 
+    services.declare(application, False, "", world.board)
     with pytest.raises(DomainError, match="resolved the differences"):
         services.decide(application, "accredit", None, "Meets stage 3.", "", world.board)
     record = services.decide(application, "accredit", None, "Meets stage 3.",
@@ -145,6 +146,7 @@ def test_no_decision_before_the_assessors_finish(world):
     application = complete_application(world)
     services.submit_application(application, world.applicant)
     services.assign_assessors(application, [world.assessor.id], world.board)
+    services.declare(application, False, "", world.board)
     with pytest.raises(DomainError, match="finish"):
         services.decide(application, "accredit", None, "Fine", None, world.board)
 

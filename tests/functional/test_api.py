@@ -164,7 +164,7 @@ def test_openapi_document_describes_the_api(openapi):
     for schema in schemas.values():
         Draft202012Validator.check_schema(schema)
     params = {p["name"] for p in openapi["paths"]["/api/v1/organisations"]["get"]["parameters"]}
-    assert params == {"q", "type", "area", "cpv", "income_band", "sort", "page", "per_page"}
+    assert params == {"q", "type", "area", "cpv", "income_band", "tier", "sort", "page", "per_page"}
 
 
 def test_every_reference_in_the_document_resolves(openapi):

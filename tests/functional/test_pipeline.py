@@ -517,3 +517,55 @@ def test_an_open_entry_says_when_tenders_close_without_showing_markup(client, pe
     entry = _entry(people["leeds"], people["officer"], status="open", closing_at=_later(5))
     html = client.get(f"/forward-plan/{entry.id}").get_data(as_text=True)
     assert "Tenders close at <strong>" in html and "&lt;strong&gt;" not in html
+
+
+# --- The entry's management page -----------------------------------------------------------------
+
+def test_a_complete_draft_made_through_the_form_is_not_told_it_needs_what_it_has(
+        client, login, people, db):
+    login(people["officer"])
+    client.post("/forward-plan/manage/new", data=_form())
+    entry = db.session.scalar(select(Opportunity))
+    page = client.get(f"/forward-plan/manage/{entry.id}").get_data(as_text=True)
+    assert "everything publishing needs" in page and "still needs" not in page
+    assert "a main category" not in page and "at least one area" not in page
+
+
+def test_the_management_page_links_to_the_entrys_supplier_matches(client, login, people):
+    entry = _entry(people["leeds"], people["officer"], status="draft")
+    login(people["officer"])
+    page = client.get(f"/forward-plan/manage/{entry.id}").get_data(as_text=True)
+    assert f'href="/forward-plan/{entry.id}/matches"' in page
+    assert client.get(f"/forward-plan/{entry.id}/matches").status_code == 200
+
+
+def _field_error(html, field):
+    match = re.search(rf'id="{field}-error" class="govuk-error-message">(.*?)</p>', html, re.S)
+    return " ".join(match.group(1).split()) if match else ""
+
+
+def test_a_closing_date_before_the_tender_is_published_is_an_error_on_the_closing_date(
+        client, login, people, db):
+    login(people["officer"])
+    response = client.post("/forward-plan/manage/new", data=_form(
+        tender_publish_on=["1", "3", "2027"], closing_date=["1", "2", "2027"]))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and db.session.scalar(select(Opportunity)) is None
+    message = "The closing date must be on or after the tender publication date"
+    assert message in _field_error(html, "closing_date")
+    assert f'<a href="#closing_date">{message}</a>' in html
+
+
+def test_opening_with_a_closing_date_before_the_tender_date_is_refused_on_the_field(
+        client, login, people, db):
+    publish = _later(60).date()
+    entry = _entry(people["leeds"], people["officer"], tender_publish_on=publish)
+    login(people["officer"])
+    closing = _later(30)
+    response = client.post(f"/forward-plan/manage/{entry.id}/stage/open", data={
+        "closing_date": [str(closing.day), str(closing.month), str(closing.year)]})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "on or after the tender publication date" in _field_error(html, "closing_date")
+    db.session.refresh(entry)
+    assert entry.status == "planned"
