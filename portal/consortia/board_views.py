@@ -25,8 +25,9 @@ def teaming_board(opportunity):
     """What an entry's page shows of its teaming board: counts for everyone, the posts for
     people signed in, and the viewer's own post when it is a supplier."""
     organisation = services.supplier_of(current_user)
-    return {"counts": services.board_counts(opportunity),
-            "posts": services.board_posts(opportunity) if current_user.is_authenticated else [],
+    posts = services.board_posts(opportunity)
+    return {"counts": services.board_counts(posts),
+            "posts": posts if current_user.is_authenticated else [],
             "supplier": organisation, "own": services.own_post(opportunity, organisation),
             "team": services.member_team(opportunity, organisation)}
 

@@ -6,7 +6,6 @@ organisation's own post, a consortium's lead or an invitation's two sides act on
 anyone else is told the thing is missing."""
 from sqlalchemy import and_, func, or_, select, update
 
-from portal.accounts.models import User
 from portal.core import audit
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.mail import send_email
@@ -49,15 +48,6 @@ def _require_taking_interest(opportunity):
                           "teaming board is closed")
 
 
-def _member_emails(organisation_id, except_user_id=None):
-    return [email for email in matching._member_emails(organisation_id)
-            if except_user_id is None or email != _email_of(except_user_id)]
-
-
-def _email_of(user_id):
-    return db.session.scalar(select(User.email).where(User.id == user_id))
-
-
 # --- The teaming board --------------------------------------------------------------------------
 
 def get_entry(opportunity_id):
@@ -78,9 +68,9 @@ def board_posts(opportunity, lot=None):
     return sorted(posts, key=lambda p: p.kind != "lead") if opportunity.interest_open else []
 
 
-def board_counts(opportunity):
-    """{'lead': n, 'available': n, 'roles': open roles} for everyone to see."""
-    posts = board_posts(opportunity)
+def board_counts(posts):
+    """{'lead': n, 'available': n, 'roles': open roles} of an entry's open posts (as
+    `board_posts` gives them), for everyone to see."""
     return {"lead": sum(p.kind == "lead" and not p.team_complete for p in posts),
             "available": sum(p.kind == "available" for p in posts),
             "roles": sum(len(p.open_roles()) for p in posts)}
@@ -310,7 +300,7 @@ def invite_partner(opportunity, supplier, user, role=None, message=None, lot=Non
     audit.record("consortia.partner_invited", invitation, actor_id=user.id,
                  organisation_id=inviter.id, opportunity=opportunity.id, supplier=supplier.id,
                  role=getattr(role, "id", None))
-    for email in _member_emails(supplier.id):
+    for email in matching.member_emails(supplier.id):
         send_email(email, f"Invitation to join a bid: {opportunity.title}"[:200],
                    "email/partner_invitation.txt", invitation=invitation,
                    opportunity=opportunity, supplier=supplier, inviter=inviter, role=role)
@@ -411,7 +401,7 @@ def reply_to_invitation(invitation, user, body):
                  invitation=invitation.id)
     other = invitation.invited_by_organisation_id \
         if user.organisation_id == invitation.organisation_id else invitation.organisation_id
-    for email in _member_emails(other):
+    for email in matching.member_emails(other):
         send_email(email, f"New message about: {invitation.opportunity.title}"[:200],
                    "email/partner_invitation_reply.txt", invitation=invitation, reply=reply)
     db.session.commit()
@@ -419,7 +409,7 @@ def reply_to_invitation(invitation, user, body):
 
 
 def _tell_inviter(invitation, outcome):
-    for email in _member_emails(invitation.invited_by_organisation_id):
+    for email in matching.member_emails(invitation.invited_by_organisation_id):
         send_email(email, f"{invitation.organisation.name} {outcome} your invitation"[:200],
                    "email/partner_invitation_answered.txt", invitation=invitation,
                    outcome=outcome)
@@ -656,7 +646,7 @@ def _tell_members(team, user, subject, template, **context):
     for member in team.members:
         if member.organisation_id == user.organisation_id:
             continue
-        for email in _member_emails(member.organisation_id):
+        for email in matching.member_emails(member.organisation_id):
             send_email(email, subject, template, consortium=team, **context)
 
 
@@ -716,17 +706,18 @@ def fits_for(organisation, limit=10):
     rows = db.session.scalars(select(PartnerFit).where(
         PartnerFit.organisation_id == organisation.id).order_by(
         PartnerFit.score.desc())).all()
-    return [row for row in rows if _still_open(row, organisation)][:limit]
+    # A role it has been invited to is on the dashboard already, as an invitation.
+    invited = set(db.session.scalars(select(PartnerInvitation.role_id).where(
+        PartnerInvitation.organisation_id == organisation.id,
+        PartnerInvitation.role_id.is_not(None))))
+    return [row for row in rows if row.role_id not in invited
+            and _still_open(row, organisation)][:limit]
 
 
 def _still_open(fit, organisation):
     if fit.role is not None:
         post = fit.role.post
-        invited = db.session.scalar(select(PartnerInvitation.id).where(
-            PartnerInvitation.role_id == fit.role_id,
-            PartnerInvitation.organisation_id == organisation.id).limit(1))
-        return fit.role.is_open and post.is_open and post.organisation_id != organisation.id \
-            and invited is None  # an invitation to it is on the dashboard already
+        return fit.role.is_open and post.is_open and post.organisation_id != organisation.id
     package = fit.package
     return package is not None and package.is_open and \
         package.organisation_id != organisation.id and \

@@ -14,8 +14,9 @@ from portal.consortia.models import (
     SubcontractPackage,
 )
 from portal.consortia import suggestions
-from portal.consortia.services import _member_emails, _require_supplier, supplier_of
+from portal.consortia.services import _require_supplier, supplier_of
 from portal.extensions import db
+from portal.matching import services as matching
 from portal.organisations.services import EarnedWork, record_past_work_from
 from portal.organisations.models import Organisation
 from portal.pipeline.models import Opportunity
@@ -128,7 +129,7 @@ def respond_to_package(package, user, note):
     db.session.add(response)
     db.session.flush()
     audit.record("consortia.package_response", response, actor_id=user.id, package=package.id)
-    for email in _member_emails(package.organisation_id):
+    for email in matching.member_emails(package.organisation_id):
         send_email(email, f"{organisation.name} responded to: {package.title}"[:200],
                    "email/subcontract_response.txt", package=package, organisation=organisation)
     db.session.commit()
@@ -306,7 +307,7 @@ def raise_concern(user, opportunity_id, prime_id, body, withhold_name=False):
     audit.record("consortia.concern_raised", concern, actor_id=user.id, prime=prime_id,
                  withhold_name=concern.withhold_name)
     buyer_id = db.session.get(Opportunity, opportunity_id).organisation_id
-    for email in _member_emails(buyer_id):
+    for email in matching.member_emails(buyer_id):
         send_email(email, "A concern about a prime contractor's supply chain",
                    "email/supply_chain_concern.txt", concern=concern)
     db.session.commit()
@@ -341,7 +342,7 @@ def answer_concern(concern, user, response, outcome):
     concern.answer(user.id, response, outcome)
     audit.record("consortia.concern_answered", concern, actor_id=user.id,
                  organisation_id=user.organisation_id)
-    for email in _member_emails(concern.organisation_id):
+    for email in matching.member_emails(concern.organisation_id):
         send_email(email, "The buyer has answered your concern",
                    "email/supply_chain_concern_answer.txt", concern=concern)
     db.session.commit()

@@ -207,7 +207,8 @@ def reasons_for(opportunity, supplier, lot=None):
     return list(found[0].reasons) if found else []
 
 
-def _member_emails(organisation_id):
+def member_emails(organisation_id):
+    """The confirmed email addresses of an organisation's active people."""
     return db.session.scalars(select(User.email).where(
         User.organisation_id == organisation_id, User.status == "active",
         User.email_verified_at.is_not(None)).order_by(User.id)).all()
@@ -236,7 +237,7 @@ def invite_supplier(opportunity, supplier, user, message=None, lot=None):
     db.session.flush()
     audit.record("matching.supplier_invited", invitation, actor_id=user.id,
                  organisation_id=inviter.id, opportunity=opportunity.id, supplier=supplier.id)
-    emails = _member_emails(supplier.id)
+    emails = member_emails(supplier.id)
     for email in emails:
         send_email(email, f"Invitation to express interest: {opportunity.title}"[:200],
                    "email/matching_invitation.txt", invitation=invitation,
