@@ -2,6 +2,7 @@
 
 Kept free of forms and web code so forms, services and the API can share them.
 """
+import html
 import re
 import unicodedata
 
@@ -63,3 +64,80 @@ def _ascii(text):
     decomposed = "".join(c for c in unicodedata.normalize("NFKD", text)
                          if not unicodedata.combining(c))
     return re.sub(r"[^\w .()-]", "_", decomposed, flags=re.ASCII)
+
+
+# --- Text from other systems ---------------------------------------------------------------------
+
+# Words that really end in "rn". Notices exported badly lose their line breaks as a bare "rn"
+# glued to the word before, so "Lot 1 – North Walesrn Lot 2" must lose its "rn" and "Northern
+# Ireland" must not. Endings cover families ("Blackburn", "newborn", "hawthorn", "overturn").
+REAL_RN_WORDS = frozenset("""
+    acorn adjourn adorn ahern astern auburn auldearn bairn barn bittern born bourn cairn
+    capricorn cavern chiltern churn cistern concern corn darn discern earn eastern extern fern
+    forewarn forlorn govern hearn hern intern kern lantern learn lectern llansadwrn lorn malvern
+    modern morn mourn northern osborn pattern pensarn peppercorn popcorn postern relearn saturn
+    scorn severn shorn slattern sojourn southern spurn stern strathearn stubborn subaltern sworn
+    taciturn tarn tavern tern torn unicorn unlearn urn warn wern western worn yarn yearn
+""".split())
+REAL_RN_ENDINGS = ("burn", "born", "thorn", "turn", "horn")
+HTML_BREAK_RE = re.compile(r"<\s*(?:br\s*/?|/\s*(?:p|div|h[1-6]|tr|ul|ol|table))\s*>", re.I)
+HTML_ITEM_RE = re.compile(r"<\s*li\b[^<>]*>", re.I)
+HTML_TAG_RE = re.compile(r"<\s*/?\s*[a-z][a-z0-9]*(?:\s[^<>]*)?/?\s*>|<!--.*?-->", re.I | re.S)
+ESCAPED_BREAK_RE = re.compile(r"\\r\\n|\\n|\\r")
+# A word (perhaps empty, as in "2025rn" or ".rn") ending in one or more "rn" that are not
+# followed by a small letter: "Walesrn Lot", "fully.rnrnThe", "workrnrnSubmit", "Northern Ireland".
+RN_END_RE = re.compile(r"(?<![^\W\d_]|['’])((?:[^\W\d_]|['’])*?)((?:rn)+)(?![a-z])")
+SPACES_RE = re.compile(r"[ \t\xa0\u2000-\u200a\u202f\u205f\u3000]+")
+INVISIBLE_RE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+LINE_BREAK_RE = re.compile(r"(\r\n|\n)")
+PUNCTUATION_ONLY_RE = re.compile(r"^[.,;:]+$")
+BLANK_LINES_RE = re.compile(r"(?:\r?\n){3,}")
+
+
+def clean_imported_text(text, multiline=True):
+    """Text from a notice feed or a spreadsheet without the marks of a bad export.
+
+    HTML tags and entities (even doubly escaped ones), written-out escapes ("\\n"), line breaks
+    flattened to "rn", stray and repeated spaces and runs of blank lines all go. Real words ending
+    in "rn" stay. Line breaks are kept as they were (or become spaces when not `multiline`).
+    """
+    text = html.unescape(html.unescape(text or ""))
+    text = HTML_ITEM_RE.sub("\n- ", HTML_BREAK_RE.sub("\n", text))
+    text = HTML_TAG_RE.sub("", text)
+    text = ESCAPED_BREAK_RE.sub("\n", text).replace("\\t", " ")
+    text = _flattened_breaks(INVISIBLE_RE.sub("", text))
+    text = re.sub(r"\r(?!\n)", "\n", text)
+    text = CONTROL_RE.sub(lambda m: m.group() if m.group() in "\r\n" else " ", text)
+    if not multiline:
+        return SPACES_RE.sub(" ", " ".join(text.split())).strip()
+    return _tidy_lines(text)
+
+
+def _flattened_breaks(text):
+    return RN_END_RE.sub(_breaks_for, text)
+
+
+def _breaks_for(match):
+    """The word with its flattened line breaks restored: "Walesrn" → "Wales" and a break,
+    "patternrn" → "pattern" and a break, "Northern" unchanged."""
+    word, breaks = match.group(1) + match.group(2), 0
+    glued_to_capital = match.string[match.end():match.end() + 1].isupper()
+    # Glued to a capital even a short real word is a break: "tornTenders@..." is "to" + break.
+    while word.endswith("rn") and (not _real_rn_word(word) or (
+            breaks == 0 and glued_to_capital and len(word) <= 4)):
+        word, breaks = word[:-2], breaks + 1
+    return word + "\n" * breaks
+
+
+def _real_rn_word(word):
+    lowered = word.lower()
+    return lowered in REAL_RN_WORDS or lowered.endswith(REAL_RN_ENDINGS)
+
+
+def _tidy_lines(text):
+    parts = LINE_BREAK_RE.split(text)
+    for index in range(0, len(parts), 2):
+        line = SPACES_RE.sub(" ", parts[index]).strip()
+        parts[index] = "" if PUNCTUATION_ONLY_RE.match(line) else line
+    # At most one blank line between paragraphs.
+    return BLANK_LINES_RE.sub("\n\n", "".join(parts)).strip()

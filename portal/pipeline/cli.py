@@ -24,6 +24,8 @@ def import_ocds(paths, shift_dates):
                                      progress=lambda msg: click.echo(f"  {msg}", err=True))
         click.echo(f"{path}: {report.created} created, {report.updated} updated, "
                    f"{report.awards} with awards, {report.buyers_created} new buyers, "
-                   f"{len(report.skipped)} skipped")
+                   f"{len(report.skipped)} skipped, {len(report.duplicates)} duplicates left out")
         for ocid, reason in report.skipped[:10]:
             click.echo(f"  skipped {ocid}: {reason}")
+        for position, ocid, reason in report.duplicates[:10]:
+            click.echo(f"  release {position} ({ocid}) left out: {reason}")

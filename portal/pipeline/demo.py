@@ -30,7 +30,10 @@ def load_demo(progress=None):
                                      shift_dates=True, progress=report)
         created += result.created
         awards += result.awards
-        report(f"{name}: {result.created} new entries, {len(result.skipped)} skipped")
+        report(f"{name}: {result.created} new entries, {len(result.skipped)} skipped, "
+               f"{len(result.duplicates)} duplicates left out")
+        for position, ocid, reason in result.duplicates:
+            report(f"  release {position} ({ocid}): {reason}")
     live = db.session.scalar(select(func.count(Opportunity.id)).where(
         Opportunity.ocid.is_not(None), Opportunity.status.in_(("planned", "open"))))
     return {"Forward plan entries from real notices": created,

@@ -447,11 +447,17 @@ class Opportunity(TimestampMixin, db.Model):
 
     @property
     def value_label(self):
-        if self.value_min is None:
-            return "Not given"
-        text = f"£{self.value_min:,}"
-        if self.value_max is not None and self.value_max != self.value_min:
-            text += f" to £{self.value_max:,}"
+        """The estimated value wherever an entry is shown. None and a bare £0 (which notices
+        use for "not stated") both mean nobody has published one."""
+        low, high = self.value_min, self.value_max
+        if not (low or high):
+            return "Value not published"
+        if not low:
+            text = f"Up to £{high:,}"
+        elif high and high != low:
+            text = f"£{low:,} to £{high:,}"
+        else:
+            text = f"£{low:,}"
         return text + (" a year" if self.value_basis == "annual" else " in total")
 
     @property

@@ -2,7 +2,6 @@
 entries and awards, and exporting entries as release packages."""
 import gzip
 import hashlib
-import html
 import json
 import re
 from collections import defaultdict
@@ -14,6 +13,7 @@ from sqlalchemy import func, select
 
 from portal.core import audit
 from portal.core.mixins import utcnow
+from portal.core.text import clean_imported_text
 from portal.extensions import db
 from portal.organisations import identity
 from portal.organisations import services as organisations
@@ -64,24 +64,40 @@ def _merge(older, newer):
     return newer if newer not in (None, "", [], {}) else older
 
 
-def compile_releases(releases):
-    """One compiled release per ocid, awards gathered from every release."""
-    groups = defaultdict(list)
-    for release in releases:
-        if isinstance(release, dict) and release.get("ocid"):
-            groups[release["ocid"]].append(release)
-    compiled = []
-    for ocid, group in groups.items():
-        group.sort(key=lambda r: str(r.get("date") or ""))
-        result, awards = {}, {}
-        for release in group:
-            for award in release.get("awards") or []:
-                awards[str(award.get("id"))] = award
-            result = _merge(result, {k: v for k, v in release.items() if k != "awards"})
-        result["awards"] = list(awards.values())
-        result["_tags"] = sorted({t for r in group for t in r.get("tag") or []})
-        compiled.append(result)
-    return compiled
+def compile_releases(releases, repeats=None):
+    """One compiled release per ocid, awards gathered from every release.
+
+    Later releases of an ocid update earlier ones. A release given twice (same ocid and id) is
+    read once; with a `repeats` list, (position, ocid, reason) is added to it for each repeat.
+    Each compiled release keeps the position in the package of its ocid's first release.
+    """
+    groups, positions, first_seen = defaultdict(list), {}, {}
+    for position, release in enumerate(releases, start=1):
+        if not (isinstance(release, dict) and release.get("ocid")):
+            continue
+        key = (release["ocid"], release.get("id"))
+        if release.get("id") and key in first_seen:
+            if repeats is not None:
+                repeats.append((position, release["ocid"],
+                                f"repeats release {first_seen[key]} of the file"))
+            continue
+        first_seen.setdefault(key, position)
+        positions.setdefault(release["ocid"], position)
+        groups[release["ocid"]].append(release)
+    return [_compiled(group, positions[ocid]) for ocid, group in groups.items()]
+
+
+def _compiled(group, position):
+    group.sort(key=lambda r: str(r.get("date") or ""))
+    result, awards = {}, {}
+    for release in group:
+        for award in release.get("awards") or []:
+            awards[str(award.get("id"))] = award
+        result = _merge(result, {k: v for k, v in release.items() if k != "awards"})
+    result["awards"] = list(awards.values())
+    result["_tags"] = sorted({t for r in group for t in r.get("tag") or []})
+    result["_position"] = position
+    return result
 
 
 def _parse_when(value):
@@ -106,18 +122,21 @@ def _amount(value):
     if not isinstance(value, dict):
         return None
     amount, currency = value.get("amount"), value.get("currency") or "GBP"
-    # Notices often give 0 for "not stated".
-    if not isinstance(amount, (int, float)) or currency != "GBP" or amount <= 0:
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or currency != "GBP":
         return None
-    return int(round(amount))
+    # Notices often give 0, or a token 0.01, for "not stated": less than a pound is unknown.
+    pounds = int(round(amount)) if amount > 0 else 0
+    return pounds or None
 
 
 def _tidy(text):
-    """Notice text often has carriage returns flattened to 'rn' and doubled HTML entities."""
-    text = html.unescape(html.unescape(text or "")).replace("rnrn", "\n\n")
-    text = re.sub(r"(?<=[.:;!?])\s*rn(?=\s|[A-Z])", "\n", text)
-    text = re.sub(r"[ \t]+", " ", text)
-    return re.sub(r"\n\s*\n\s*", "\n\n", text).strip()
+    """Notice text often has line breaks flattened to 'rn', HTML and doubled entities."""
+    return clean_imported_text(text)
+
+
+def _tidy_line(text):
+    """A title or a name: cleaned like notice text, on one line."""
+    return clean_imported_text(text, multiline=False)
 
 
 def _parties(release):
@@ -229,7 +248,7 @@ def notice_from(release):
     vcse, sme = _suitability(tender)
     addresses = [a for item in tender.get("items") or [] for a in item.get("deliveryAddresses") or []]
     return Notice(
-        ocid=release["ocid"], title=_tidy(tender.get("title")) or "Untitled notice",
+        ocid=release["ocid"], title=_tidy_line(tender.get("title")) or "Untitled notice",
         description=_tidy(tender.get("description")) or None,
         buyer_name=buyer_name, buyer_postcode=buyer_postcode, cpv=_cpv_ids(tender),
         value_min=minimum if minimum is not None and value is not None and minimum < value
@@ -268,7 +287,7 @@ def _award(release):
                 seen.add(_name_key(supplier["name"]))
                 party = parties.get(str(supplier.get("id")))
                 is_vcse, is_sme = _supplier_flags(party, supplier)
-                winners.append({"name": _tidy(supplier["name"]), "is_vcse": is_vcse,
+                winners.append({"name": _tidy_line(supplier["name"]), "is_vcse": is_vcse,
                                 "is_sme": is_sme})
             return {"date": _day(award.get("date") or award.get("datePublished")),
                     "value": _amount(award.get("value")), "winners": winners}
@@ -321,7 +340,7 @@ def _named_supplier(supplier, party):
     postcode = address.get("postalCode") or identity.postcode_in(" ".join(
         str(address.get(k) or "") for k in ("streetAddress", "locality", "region")))
     return identity.NamedSupplier.described(
-        _tidy(party.get("name") or supplier.get("name")),
+        _tidy_line(party.get("name") or supplier.get("name")),
         [(i.get("scheme"), i.get("id")) for i in identifiers], postcode)
 
 
@@ -416,7 +435,9 @@ class ImportReport:
     updated: int = 0
     awards: int = 0
     buyers_created: int = 0
-    skipped: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # (ocid, reason)
+    # (position of the release in the file, ocid, reason): notices given more than once
+    duplicates: list = field(default_factory=list)
 
     @property
     def total(self):
@@ -512,7 +533,7 @@ def _sync_lots(opportunity, notice):
         while number in {lot.number for lot in wanted}:
             number += 1
         lot = existing.get(number) or Lot(number=number)
-        lot.title = (_tidy(raw.get("title")) or f"Lot {number}")[:300]
+        lot.title = (_tidy_line(raw.get("title")) or f"Lot {number}")[:300]
         lot.description = _tidy(raw.get("description")) or None
         lot.value_min, lot.value_max = _amount(raw.get("value")), None
         wanted.append(lot)
@@ -572,64 +593,116 @@ def import_package(package, source_label, shift_dates=False, now=None, progress=
     """Load every contracting process in a release package as an entry (with its award).
 
     An ocid already imported updates its entry, so loading the same file twice changes
-    nothing. With `shift_dates`, notices still in progress move forward by whole years so the
-    forward plan shows them as coming up. One commit at the end.
+    nothing. A release given twice, or a second notice for the same work under another ocid,
+    is skipped and listed in the report's `duplicates`. With `shift_dates`, notices still in
+    progress move forward by whole years so the forward plan shows them as coming up. One
+    commit at the end.
     """
-    now = now or uk_now()
     report = ImportReport()
-    buyers = BuyerFinder(report)
-    suppliers = _supplier_index()
-    existing = {o.ocid: o for o in db.session.scalars(select(Opportunity).where(
-        Opportunity.ocid.is_not(None)))}
-    for count, release in enumerate(compile_releases(package.get("releases") or []), start=1):
-        _import_one(release, source_label, shift_dates, now, report, buyers, suppliers, existing)
+    run = _Run(source_label, shift_dates, now or uk_now(), report, BuyerFinder(report),
+               _supplier_index(), {o.ocid: o for o in db.session.scalars(
+                   select(Opportunity).where(Opportunity.ocid.is_not(None)))})
+    releases = compile_releases(package.get("releases") or [], repeats=report.duplicates)
+    for count, release in enumerate(releases, start=1):
+        _import_one(release, run)
         if progress and count % 100 == 0:
             progress(f"{source_label}: {count} notices read")
+    report.duplicates.sort(key=lambda d: d[0])
     audit.record("pipeline.ocds_imported", None, source=source_label, created=report.created,
-                 updated=report.updated, skipped=len(report.skipped))
+                 updated=report.updated, skipped=len(report.skipped),
+                 duplicates=len(report.duplicates))
     db.session.commit()
     return report
 
 
-def _import_one(release, source_label, shift_dates, now, report, buyers, suppliers, existing):
+@dataclass
+class _Run:
+    """What one import carries from notice to notice."""
+
+    source_label: str
+    shift_dates: bool
+    now: datetime
+    report: ImportReport
+    buyers: BuyerFinder
+    suppliers: dict
+    existing: dict  # ocid -> entry
+    signatures: dict = field(default_factory=dict)  # signature -> first ocid that had it
+
+
+def _import_one(release, run):
     notice = notice_from(release)
-    buyer = buyers.find(notice.buyer_name, notice.buyer_postcode)
+    buyer = run.buyers.find(notice.buyer_name, notice.buyer_postcode)
     if buyer is None:
-        report.skipped.append((notice.ocid, "the buyer is not named"))
+        run.report.skipped.append((notice.ocid, "the buyer is not named"))
         return
-    status = natural_status(notice, now)
-    if shift_dates and status in ("planned", "open", "evaluation"):
-        # Some notices become open tenders closing soon; the rest are coming up in the plan.
-        if notice.closing_at and _fraction(notice.ocid) < OPEN_SHARE:
-            shift_to_open(notice, now)
-        else:
-            shift_into_future(notice, now)
-        published = notice.published_on
-        status = "planned" if published is None or published > now.date() else "open"
-        if status == "open" and not (notice.closing_at and notice.closing_at > now):
-            status = "planned"
-    if status == "awarded" and not notice.award["date"]:
-        status = "evaluation"
-    _drop_contradictions(notice)
-    opportunity = existing.get(notice.ocid)
+    if _is_duplicate(notice, buyer, release, run):
+        return
+    status = _stage(notice, run)
+    opportunity = run.existing.get(notice.ocid)
+    if opportunity is not None and opportunity.organisation_id != buyer.id:
+        run.report.skipped.append((notice.ocid, "already imported for another buyer"))
+        return
     created = opportunity is None
     if created:
         opportunity = Opportunity(organisation=buyer, reference=notice.ocid[:60], ocid=notice.ocid,
                                   source="ocds", title="")
         db.session.add(opportunity)
-    elif opportunity.organisation_id != buyer.id:
-        report.skipped.append((notice.ocid, "already imported for another buyer"))
-        return
+    _save(opportunity, notice, buyer, release, status, run)
+    run.report.created += created
+    run.report.updated += not created
+    run.report.awards += status == "awarded"
+
+
+def _save(opportunity, notice, buyer, release, status, run):
     with db.session.no_autoflush:
-        _apply_notice(opportunity, notice, buyer, suppliers, status)
+        _apply_notice(opportunity, notice, buyer, run.suppliers, status)
     db.session.flush()
     _record_track_record(opportunity, release, status)
     opportunity.updated_at = utcnow()
-    audit.record("opportunity.imported", opportunity, source=source_label, ocid=notice.ocid)
-    existing[notice.ocid] = opportunity
-    report.created += created
-    report.updated += not created
-    report.awards += status == "awarded"
+    audit.record("opportunity.imported", opportunity, source=run.source_label, ocid=notice.ocid)
+    run.existing[notice.ocid] = opportunity
+
+
+def _stage(notice, run):
+    """The notice's stage, after moving its dates when the import shifts them."""
+    status = natural_status(notice, run.now)
+    if run.shift_dates and status in ("planned", "open", "evaluation"):
+        # Some notices become open tenders closing soon; the rest are coming up in the plan.
+        if notice.closing_at and _fraction(notice.ocid) < OPEN_SHARE:
+            shift_to_open(notice, run.now)
+        else:
+            shift_into_future(notice, run.now)
+        published = notice.published_on
+        status = "planned" if published is None or published > run.now.date() else "open"
+        if status == "open" and not (notice.closing_at and notice.closing_at > run.now):
+            status = "planned"
+    if status == "awarded" and not notice.award["date"]:
+        status = "evaluation"
+    _drop_contradictions(notice)
+    return status
+
+
+def _is_duplicate(notice, buyer, release, run):
+    """Whether an earlier notice of this import, under another ocid, is for the same work:
+    publishers sometimes post one notice twice. Judged before any dates are shifted."""
+    signature = _signature(notice, buyer)
+    first = run.signatures.setdefault(signature, notice.ocid) if signature else notice.ocid
+    if first == notice.ocid:
+        return False
+    run.report.duplicates.append((release.get("_position"), notice.ocid,
+                                  f"the same notice as {first} (same buyer, title and dates)"))
+    return True
+
+
+def _signature(notice, buyer):
+    """What makes two notices the same work: buyer, title, dates, value and winners (awards of
+    one framework to different suppliers are separate). None for a notice with no dates, which
+    is too little to tell."""
+    dates = (notice.published_on, notice.closing_at, notice.contract_start_on)
+    if not any(dates):
+        return None
+    winners = frozenset(_name_key(w["name"]) for w in (notice.award or {}).get("winners", []))
+    return (buyer.id, _name_key(notice.title), dates, notice.value_min, notice.value_max, winners)
 
 
 LOT_NUMBER_ONLY = re.compile(r"^\s*lot\s*\d*\s*$", re.I)
@@ -654,7 +727,7 @@ def _earned(opportunity, winner, org, scope):
     """The winner's past work: the lot's title and description when the award was for one
     lot with a real title ("Lot 2" says nothing), otherwise the entry's."""
     lot = winner.lot or {}
-    lot_title = _tidy(lot.get("title"))
+    lot_title = _tidy_line(lot.get("title"))
     use_lot = bool(lot_title) and not LOT_NUMBER_ONLY.match(lot_title)
     return organisations.EarnedWork(
         organisation=org,

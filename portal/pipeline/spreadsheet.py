@@ -3,6 +3,7 @@ preview and confirmation of an import, the report of bad rows, and exports."""
 import csv
 import io
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from portal.core import audit
 from portal.core.exceptions import DomainError
 from portal.core.mixins import utcnow
+from portal.core.text import clean_imported_text
 from portal.extensions import db
 from portal.pipeline import services
 from portal.pipeline.models import ROUTES, STATUSES, VALUE_BASES, Opportunity, combine
@@ -35,9 +37,11 @@ class Column:
 COLUMNS = (
     Column("reference", "Reference", "Required. Your own reference for the entry, unique in your "
            "plan. Importing a row with a reference already in your plan updates that entry.",
-           "ASC-2027-01", ("ref", "yourreference", "id")),
+           "ASC-2027-01", ("ref", "yourreference", "id", "referencenumber", "refno",
+                           "procurementreference", "contractreference", "projectreference")),
     Column("title", "Title", "Required. A short name for the work.",
-           "Community support for carers", ("name", "contracttitle")),
+           "Community support for carers", ("name", "contracttitle", "contractname",
+                                            "projecttitle", "projectname")),
     Column("description", "Description", "What you need, in plain English. Needed to publish.",
            "Support for unpaid carers across the borough, including advice and short breaks.",
            ("summary",)),
@@ -53,7 +57,8 @@ COLUMNS = (
            "separated by commas.", "Carers, Older people", ("clientgroup", "whofor")),
     Column("value_min", "Estimated value", "In pounds. A single figure, or a range such as "
            "£100,000 - £150,000. £ signs and commas are fine.", "£450,000",
-           ("value", "estimatedvalue", "valuemin", "minvalue")),
+           ("value", "estimatedvalue", "valuemin", "minvalue", "contractvalue", "totalvalue",
+            "totalcontractvalue", "estimatedcontractvalue", "estimatedtotalvalue")),
     Column("value_max", "Upper value", "In pounds, if you give a range.", "£500,000",
            ("valuemax", "maxvalue")),
     Column("value_basis", "Value basis", "'Whole life' (the default) or 'Per year'.",
@@ -216,41 +221,116 @@ def read_xlsx(data):
     return rows
 
 
-def read_rows(filename, data):
-    """The header mapping, ignored headers and data rows of a CSV or XLSX file."""
+@dataclass
+class Table:
+    """A file's rows as the import sees them."""
+
+    header: list  # the heading cells as written
+    header_line: int
+    mapping: dict  # position of a column -> column key
+    ignored: list  # headings we do not know
+    rows: list  # a RawRow for each row under the headings
+    totals: list  # RawRows at the bottom that add up the others
+
+
+# Titles and notes often sit above the headings; this many rows are searched for them.
+HEADING_SEARCH_ROWS = 20
+BRACKETED_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+
+
+def _read_any(filename, data):
     if not data:
         raise FileProblem("The selected file is empty", field="file")
     if filename.lower().endswith(".xlsx") or data.startswith(b"PK\x03\x04"):
-        table = read_xlsx(data)
-    else:
-        if b"\x00" in data[:4096]:
-            raise FileProblem("The file must be a CSV file or an Excel workbook (.xlsx)",
-                              field="file")
-        table = read_csv(data)
-    table = [(line, cells) for line, cells in table
+        return read_xlsx(data)
+    if b"\x00" in data[:4096]:
+        raise FileProblem("The file must be a CSV file or an Excel workbook (.xlsx)",
+                          field="file")
+    return read_csv(data)
+
+
+def read_rows(filename, data):
+    """The headings, the rows under them and any totals rows of a CSV or XLSX file; line
+    numbers are those of the file itself."""
+    table = [(line, cells) for line, cells in _read_any(filename, data)
              if any(_text(c) for c in cells)]
     if not table:
         raise FileProblem("The file has no rows", field="file")
-    header_line, header = table[0]
+    index = _heading_row(table)
+    header_line, header = table[index]
+    mapping, ignored = _map_headings(header)
+    missing = [c.header for c in COLUMNS if c.key in REQUIRED and c.key not in mapping.values()]
+    if missing:
+        raise FileProblem("The file needs a row of column headings (we look in the first "
+                          f"{HEADING_SEARCH_ROWS} rows). Missing: " + ", ".join(missing)
+                          + ". Download the template to see the column names.", field="file")
+    body = table[index + 1:]
+    if len(body) > MAX_ROWS:
+        raise FileProblem(f"The file has more than {MAX_ROWS:,} rows; split it into smaller "
+                          "files", field="file")
+    rows = [RawRow(line, {key: cells[i] for i, key in mapping.items() if i < len(cells)},
+                   list(cells)) for line, cells in body]
+    rows, totals = _split_totals(rows)
+    return Table(list(header), header_line, mapping, ignored, rows, totals)
+
+
+def header_key(name):
+    """The column a heading names, forgiving case, spaces, line breaks, punctuation and a note
+    in brackets ("Estimated value (£)")."""
+    if isinstance(name, Formula):
+        return None
+    text = _text(name)
+    return HEADER_LOOKUP.get(_norm(text)) or HEADER_LOOKUP.get(_norm(BRACKETED_RE.sub("", text)))
+
+
+def _heading_row(table):
+    """Which of the first rows names the required columns and the most others."""
+    def score(cells):
+        keys = {key for key in map(header_key, cells) if key}
+        return (all(k in keys for k in REQUIRED), len(keys))
+    scores = [score(cells) for _line, cells in table[:HEADING_SEARCH_ROWS]]
+    return scores.index(max(scores))
+
+
+def _map_headings(header):
     mapping, ignored = {}, []
     for index, name in enumerate(header):
-        key = HEADER_LOOKUP.get(_norm(name))
+        key = header_key(name)
         if key and key not in mapping.values():
             mapping[index] = key
         elif _text(name):
-            ignored.append(_text(name))
-    missing = [c.header for c in COLUMNS if c.key in REQUIRED and c.key not in mapping.values()]
-    if missing:
-        raise FileProblem("The first row must name the columns. Missing: " + ", ".join(missing)
-                          + ". Download the template to see the column names.", field="file")
-    rows = []
-    for line, cells in table[1:MAX_ROWS + 1]:
-        mapped = {key: cells[index] for index, key in mapping.items() if index < len(cells)}
-        rows.append(RawRow(line, mapped, list(cells)))
-    if len(table) - 1 > MAX_ROWS:
-        raise FileProblem(f"The file has more than {MAX_ROWS:,} rows; split it into smaller "
-                          "files", field="file")
-    return [header[i] for i in range(len(header))], ignored, rows
+            ignored.append(" ".join(_text(name).split()))
+    return mapping, ignored
+
+
+TOTAL_LABEL_RE = re.compile(r"^(?:grand\s*|sub-?\s*)?totals?(?:\s+(?:value|values|spend|costs?|"
+                            r"amounts?|budget))?\s*:?$", re.I)
+
+
+def _split_totals(rows):
+    """Rows at the bottom that add up the others: a cell saying "Total", or amounts alone."""
+    end = len(rows)
+    while end and _is_totals(rows[end - 1]):
+        end -= 1
+    return rows[:end], rows[end:]
+
+
+def _is_totals(row):
+    named = [_text(row.cells.get(key)) for key in REQUIRED]
+    if any(TOTAL_LABEL_RE.match(_text(cell)) for cell in row.original
+           if not isinstance(cell, Formula)):
+        return not all(named) or any(TOTAL_LABEL_RE.match(text) for text in named)
+    return not any(named) and all(_is_amount(cell) for cell in row.original if _text(cell))
+
+
+def _is_amount(cell):
+    if isinstance(cell, Formula) or _text(cell).startswith("=") or (
+            isinstance(cell, (int, float)) and not isinstance(cell, bool)):
+        return True
+    try:
+        return parse_money(cell) is not None
+    except ValueError:
+        return False
 
 
 # --- Reading cells ------------------------------------------------------------------------------
@@ -279,29 +359,48 @@ def clean_text(value):
 MONEY_RE = re.compile(r"^(\d+(?:\.\d+)?)(k|m|bn|million|thousand)?$")
 MULTIPLIERS = {None: 1, "k": 1_000, "thousand": 1_000, "m": 1_000_000, "million": 1_000_000,
                "bn": 1_000_000_000}
+# What people type when they do not know a value yet: kept as no value, never as £0.
+NOT_KNOWN = {"tbc", "tbd", "tba", "na", "nk", "unknown", "notknown", "notyetknown",
+             "tobeconfirmed", "tobedecided", "tobeagreed", "notpublished", "notgiven",
+             "notapplicable", "none"}
+NOT_KNOWN_MARKS = {"-", "–", "—", "?", "n/a"}
+# "approx. £500k", "c. £1.2m", "up to £250,000": the amount is what counts.
+MONEY_PREFIX_RE = re.compile(r"^(?:approx(?:imately)?\.?|c\.|circa|around|about|up to|"
+                             r"est(?:imated)?\.?)\s*", re.I)
+
+
+def not_known(text):
+    """Whether a cell says the value is not known yet ("TBC", "n/a", "-")."""
+    text = str(text).strip().lower()
+    return text in NOT_KNOWN_MARKS or (_norm(text) in NOT_KNOWN and not any(
+        c.isdigit() for c in text))
 
 
 def parse_money(value):
-    """'£1,200,000', '1.2m', '£500k' or 1200000 as whole pounds; None when blank."""
+    """'£1,200,000', '1.2m', '£500k' or 1200000 as whole pounds; None when blank, zero or not
+    known yet ('TBC', 'n/a')."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value < 0:
             raise ValueError("must not be negative")
-        return int(round(value))
-    text = clean_text(value).lower().replace("£", "").replace(",", "").replace(" ", "")
-    text = text.replace("gbp", "")
+        return int(round(value)) or None
+    text = clean_text(value)
+    if not_known(text):
+        return None
+    text = MONEY_PREFIX_RE.sub("", text).lower()
+    text = text.replace("£", "").replace(",", "").replace(" ", "").replace("gbp", "")
     if not text:
         return None
     match = MONEY_RE.match(text)
     if not match:
         raise ValueError(f"'{_text(value)}' is not an amount in pounds, like £250,000")
-    return int(round(float(match.group(1)) * MULTIPLIERS[match.group(2)]))
+    return int(round(float(match.group(1)) * MULTIPLIERS[match.group(2)])) or None
 
 
 def parse_money_range(value):
     """A single amount, or 'low - high' / 'low to high'; returns (low, high or None)."""
     text = clean_text(value) if not isinstance(value, (int, float)) else value
     if isinstance(text, str):
-        parts = re.split(r"\s+(?:-|–|to)\s+|(?<=\d)-(?=£?\d)", text)
+        parts = re.split(r"\s+(?:-|–|to)\s+|(?<=\d)-(?=£?\d)", MONEY_PREFIX_RE.sub("", text))
         if len(parts) == 2:
             return parse_money(parts[0]), parse_money(parts[1])
     return parse_money(value), None
@@ -309,7 +408,9 @@ def parse_money_range(value):
 
 DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d-%m-%y", "%d.%m.%Y", "%d.%m.%y",
                 "%Y-%m-%d", "%d %B %Y", "%d %b %Y", "%d %B %y", "%d %b %y", "%B %Y", "%b %Y",
-                "%d %b, %Y", "%d %B, %Y")
+                "%d %b, %Y", "%d %B, %Y", "%B, %Y", "%b-%y", "%b-%Y", "%B-%Y", "%B %y",
+                "%m/%Y", "%d-%b-%Y", "%d-%b-%y")
+EXCEL_SERIAL_RE = re.compile(r"^\d{5}(?:\.0+)?$")
 EXCEL_EPOCH = date(1899, 12, 30)
 ORDINAL_RE = re.compile(r"(\d)(st|nd|rd|th)\b", re.I)
 
@@ -327,9 +428,21 @@ def parse_datetime(value):
         if 20_000 <= value <= 80_000:  # an Excel date serial that lost its format
             return EXCEL_EPOCH + timedelta(days=int(value)), None
         raise ValueError(f"'{_text(value)}' is not a date, like 21/03/2027")
-    text = ORDINAL_RE.sub(r"\1", clean_text(value)).strip()
+    text = ORDINAL_RE.sub(r"\1", " ".join(clean_text(value).split()))
     if not text:
         return None
+    if EXCEL_SERIAL_RE.match(text):  # a serial pasted as text
+        return parse_datetime(float(text))
+    return _date_in_words(text)
+
+
+def _date_in_words(text):
+    if not_known(text):
+        # A date left as "TBC" might be a mistake for one that is known, so it is reported.
+        raise ValueError(f"'{text}' is not a date; leave the cell empty if the date is not "
+                         "known yet")
+    # Python knows "Sep" and "September" but not the "Sept" people write.
+    text = re.sub(r"\bSept\b", "Sep", text, flags=re.I)
     day_part, at = _split_time(text)
     for fmt in DATE_FORMATS:
         try:
@@ -355,7 +468,7 @@ def parse_months(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
     text = clean_text(value).lower()
-    if not text:
+    if not text or not_known(text):
         return None
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(months?|years?|yrs?|m|y)?", text)
     if not match:
@@ -407,6 +520,9 @@ def parse_basis(value):
 
 # --- Rows -> data -------------------------------------------------------------------------------
 
+SKIPPED_ACTIONS = ("duplicate", "total")
+
+
 @dataclass
 class RowResult:
     line: int
@@ -414,12 +530,17 @@ class RowResult:
     title: str
     data: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
-    action: str = "create"  # or "update"
+    action: str = "create"  # or "update"; "duplicate" and "total" rows are left out
     original: list = field(default_factory=list)
+    note: str = ""  # why a row was left out
 
     @property
     def ok(self):
         return not self.problems
+
+    @property
+    def skipped(self):
+        return self.action in SKIPPED_ACTIONS
 
 
 HEADERS = {c.key: c.header for c in COLUMNS}
@@ -428,6 +549,20 @@ TEXT_KEYS = ("reference", "title", "description", "outcomes", "main_cpv_code", "
 DATE_KEYS = ("market_engagement_on", "tender_publish_on", "contract_start_on")
 DATETIME_KEYS = ("question_deadline", "closing_at")
 FLAG_KEYS = ("suitable_vcse", "suitable_sme", "consortium_welcome", "subcontracting_expected")
+
+
+def clean_paragraphs(value):
+    """Free text, without the HTML, escapes and flattened line breaks of other systems."""
+    return clean_imported_text(clean_text(value))
+
+
+def clean_line(value):
+    """A title or a role: cleaned like free text, on one line."""
+    return clean_imported_text(clean_text(value), multiline=False)
+
+
+TEXT_PARSERS = {"title": clean_line, "contact_role": clean_line,
+                "description": clean_paragraphs, "outcomes": clean_paragraphs}
 
 
 def _cell(row, key, parser, result):
@@ -450,7 +585,7 @@ def row_data(row):
     data = {}
     for key in TEXT_KEYS:
         if key in row.cells:
-            data[key] = _cell(row, key, clean_text, result) or ""
+            data[key] = _cell(row, key, TEXT_PARSERS.get(key, clean_text), result) or ""
     for key in DATE_KEYS:
         parsed = _cell(row, key, parse_datetime, result)
         if key in row.cells:
@@ -531,45 +666,137 @@ class Preview:
     rows: list
     ignored_columns: list
     missing_columns: list
+    header_line: int = 1
 
     @property
     def good(self):
-        return [r for r in self.rows if r.ok]
+        return [r for r in self.rows if r.ok and not r.skipped]
 
     @property
     def bad(self):
         return [r for r in self.rows if not r.ok]
 
+    @property
+    def skipped(self):
+        return [r for r in self.rows if r.skipped]
+
+    @property
+    def duplicates(self):
+        return [r for r in self.rows if r.action == "duplicate"]
+
+    @property
+    def totals(self):
+        return [r for r in self.rows if r.action == "total"]
+
 
 def preview_import(org, filename, data, publish=False):
-    """Check every row of a spreadsheet against the rules without saving anything."""
-    header, ignored, raw_rows = read_rows(filename, data)
+    """Check every row of a spreadsheet against the rules without saving anything.
+
+    Rows that repeat an earlier row or an entry already in the plan, and totals rows at the
+    bottom, are left out and listed with their lines.
+    """
+    table = read_rows(filename, data)
     existing = _existing(org)
-    seen = {}
-    results = []
+    repeats = _Repeats(existing)
     with db.session.no_autoflush:
-        for raw in raw_rows:
-            result = row_data(raw)
-            current = existing.get(result.reference)
-            if result.reference in seen:
-                result.problems.append(f"Reference: '{result.reference}' is also on line "
-                                       f"{seen[result.reference]}; each row needs its own")
-            seen.setdefault(result.reference, result.line)
-            if current is not None:
-                result.action = "update"
-                if current.status not in UPDATABLE_STATUSES:
-                    result.problems.append(
-                        f"Reference: the entry '{result.reference}' is "
-                        f"'{current.status_label.lower()}', so change it on its own page")
-            if not result.problems:
-                _check_lookups(result)
-            if not result.problems:
-                _check_whole_row(org, result, current, publish)
-            results.append(result)
+        results = [_checked_row(org, raw, existing, repeats, publish) for raw in table.rows]
     db.session.rollback()
-    present = set(HEADER_LOOKUP.get(_norm(h)) for h in header)
-    missing = [c.header for c in COLUMNS if c.key not in present]
-    return Preview(filename, results, ignored, missing)
+    results += [_skip(RowResult(raw.line, _text(raw.cells.get("reference")),
+                                _text(raw.cells.get("title")), original=raw.original),
+                      "total", "This looks like a totals row, so it is not an entry.")
+                for raw in table.totals]
+    missing = [c.header for c in COLUMNS if c.key not in table.mapping.values()]
+    return Preview(filename, results, table.ignored, missing, table.header_line)
+
+
+def _checked_row(org, raw, existing, repeats, publish):
+    result = row_data(raw)
+    current = existing.get(result.reference)
+    if current is not None:
+        result.action = "update"
+    repeats.check(result)
+    if result.skipped:
+        return result
+    if current is not None and current.status not in UPDATABLE_STATUSES:
+        result.problems.append(f"Reference: the entry '{result.reference}' is "
+                               f"'{current.status_label.lower()}', so change it on its own page")
+    if not result.problems:
+        _check_lookups(result)
+    if not result.problems:
+        _check_whole_row(org, result, current, publish)
+    repeats.remember(result)
+    return result
+
+
+def _skip(result, action, note):
+    result.action, result.note, result.problems = action, note, []
+    return result
+
+
+class _Repeats:
+    """Rows that repeat an earlier row of the file, or an entry already in the plan under
+    another reference, so that one piece of work never becomes two entries."""
+
+    def __init__(self, existing):
+        self.by_reference = {}  # reference -> result of its first row
+        self.by_work = {}  # (title, dates) -> line of the first good row for that work
+        self.plan = defaultdict(list)  # title -> entries already in the plan
+        for entry in existing.values():
+            self.plan[_norm(entry.title)].append(entry)
+
+    def check(self, result):
+        if not result.reference:
+            return  # already a problem of its own
+        first = self.by_reference.setdefault(result.reference, result)
+        if first is not result:
+            self._same_reference(result, first)
+        elif not result.problems:
+            self._same_work(result)
+
+    def remember(self, result):
+        """Note the work of a row that will be imported, for the rows after it."""
+        work = _work(result)
+        if work and result.ok and not result.skipped:
+            self.by_work.setdefault(work, result.line)
+
+    def _same_reference(self, result, first):
+        if _cells(first) != _cells(result):
+            result.problems.append(f"Reference: '{result.reference}' is also on line "
+                                   f"{first.line}; each row needs its own")
+        elif first.ok:
+            _skip(result, "duplicate", f"The same as line {first.line}, so it is imported once.")
+        else:
+            _skip(result, "duplicate", f"The same as line {first.line}; fix the problems there.")
+
+    def _same_work(self, result):
+        work = _work(result)
+        if work is None:
+            return
+        if work in self.by_work:
+            _skip(result, "duplicate", f"The same title and dates as line {self.by_work[work]}, "
+                  "so it is imported once. Give it its own title if it is a separate entry.")
+        elif result.action == "create":
+            title, dates = work
+            entry = next((e for e in self.plan[title]
+                          if all(getattr(e, k) == value for k, value in dates)), None)
+            if entry is not None:
+                _skip(result, "duplicate", f"The same title and dates as '{entry.reference}', "
+                      "already in your plan. Use that reference to change it.")
+
+
+def _work(result):
+    """A row's title and dates; None without a date, as a title alone is too little to call
+    two rows the same work."""
+    title = _norm(result.data.get("title"))
+    dates = tuple((k, result.data[k]) for k in DATE_KEYS + DATETIME_KEYS if k in result.data)
+    return (title, dates) if title and any(value for _key, value in dates) else None
+
+
+def _cells(result):
+    cells = [_text(c) for c in result.original]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
 
 
 def confirm_import(org, filename, data, actor, publish=False):
@@ -604,7 +831,8 @@ def confirm_import(org, filename, data, actor, publish=False):
             audit.record("opportunity.status_changed", opportunity, actor_id=actor.id,
                          old="draft", new="planned")
     audit.record("pipeline.import_confirmed", org, actor_id=actor.id, file=filename,
-                 created=created, updated=updated, rejected=len(preview.bad))
+                 created=created, updated=updated, rejected=len(preview.bad),
+                 duplicates=len(preview.duplicates), totals=len(preview.totals))
     db.session.commit()
     return preview, created, updated
 
@@ -781,8 +1009,7 @@ def finish_import(org, token, actor, publish=False):
 
 
 def _header_of(path, name):
-    header, _ignored, _rows = read_rows(name, path.read_bytes())
-    return header
+    return read_rows(name, path.read_bytes()).header
 
 
 def import_report(org, token):

@@ -212,7 +212,8 @@ def test_real_notices_import_and_every_export_is_valid(client, db, make_org, ocd
     report = _import_seed("contracts_finder_2025_releases.json.gz", shift_dates=True)
     wales = _import_seed("sell2wales_releases.json.gz", shift_dates=True)
     assert report.created == 186 and len(report.skipped) == 4 and report.awards > 100
-    assert wales.created == 89
+    # Sell2Wales posted two notices twice under new ocids; each is imported once.
+    assert wales.created == 87 and len(wales.duplicates) == 2
     durham = db.session.scalars(select(Opportunity).join(Opportunity.organisation).where(
         Opportunity.organisation.has(source_ref="OCDS-BUYER-durhamcountycouncil"))).all()
     assert durham and all(o.ocid.startswith("ocds-b5fd17-") for o in durham)
@@ -229,7 +230,7 @@ def test_real_notices_import_and_every_export_is_valid(client, db, make_org, ocd
             assert_valid_ocds(ocds_validator, package)
     again = _import_seed("contracts_finder_2025_releases.json.gz", shift_dates=True)
     assert (again.created, again.updated) == (0, 186)
-    assert db.session.scalar(select(func.count(Opportunity.id))) == 186 + 89
+    assert db.session.scalar(select(func.count(Opportunity.id))) == 186 + 87
 
 
 def test_the_import_command_reads_plain_and_gzipped_packages(app, db, tmp_path):
@@ -242,7 +243,7 @@ def test_the_import_command_reads_plain_and_gzipped_packages(app, db, tmp_path):
     assert result.exit_code == 0, result.output
     assert "5 created" in result.output
     result = runner.invoke(args=["import", "ocds", str(SEED / "sell2wales_releases.json.gz")])
-    assert "84 created, 5 updated" in result.output
+    assert "82 created, 5 updated" in result.output
     broken = tmp_path / "broken.json"
     broken.write_text('{"not": "a package"}')
     result = runner.invoke(args=["import", "ocds", str(broken)])
