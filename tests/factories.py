@@ -10,12 +10,15 @@ PASSWORD = "correct horse battery staple"
 _seq = itertools.count(1)
 
 
-def make_org(name=None, org_type="vcse", legal_form=None, commit=True, **fields):
+def make_org(name=None, org_type="vcse", legal_form=None, commit=True, verified=True, **fields):
+    """An organisation. A buyer or accreditation body is verified unless `verified=False`."""
     legal_form = legal_form or {"vcse": "registered_charity", "commissioner": "council",
                                 "prime": "private_company",
                                 "accreditation_body": "infrastructure_body"}[org_type]
     org = Organisation(name=name or f"Organisation {next(_seq)}", **fields)
     org.set_type(org_type, legal_form)
+    if verified and org.needs_verification:
+        org.verify(None, "other", "Verified by the test factory")
     db.session.add(org)
     if commit:
         db.session.commit()

@@ -111,8 +111,11 @@ class InviteForm(PortalForm):
                                    Email("Enter an email address in the correct format, like name@example.org"),
                                    Length(max=254)])
     role = RadioField("Role", widget=Radios(), default="member",
-                      choices=_choices({"member": "Member: can view and edit the organisation's profile",
-                                        "admin": "Admin: can also invite colleagues and change roles"}),
+                      choices=_choices({"member": "Member: can see the organisation's profile and "
+                                                  "work on its behalf",
+                                        "admin": "Admin: can also change the profile, apply for "
+                                                 "accreditation, invite colleagues and change "
+                                                 "roles"}),
                       validators=[InputRequired("Select a role")])
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 

@@ -33,7 +33,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime)
     session_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 
-    organisation = relationship("Organisation", back_populates="members")
+    organisation = relationship("Organisation", back_populates="members",
+                                foreign_keys=[organisation_id])
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password)

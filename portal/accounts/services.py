@@ -7,13 +7,16 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Invitation, User, hash_token
 from portal.core.audit import record
-from portal.core.exceptions import AdminOnly, DomainError, NotFound
+from portal.core.exceptions import DomainError, NotFound
 from portal.core.mail import send_email
 from portal.core.mixins import utcnow
 from portal.extensions import db
 from portal.organisations.models import (
     Organisation, normalise_charity_number, normalise_company_number, normalise_postcode,
 )
+# The check lives with the organisations, whose profile pages need it too and may not import
+# accounts; everything above them asks for it here.
+from portal.organisations.services import admin_names, require_org_admin  # noqa: F401
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
 
@@ -177,20 +180,6 @@ def change_password(user, current_password, new_password):
     record("account.password_changed", user, actor_id=user.id)
     db.session.commit()
     return user
-
-
-def admin_names(org):
-    """Names of the organisation's active administrators, for a member who needs one."""
-    return sorted(m.name for m in org.members if m.org_role == "admin" and m.status == "active")
-
-
-def require_org_admin(user, action):
-    """Let an organisation's admin through. A member is told whom to ask (AdminOnly); someone
-    with no organisation is told there is nothing here."""
-    if user.organisation_id is None:
-        raise NotFound("Not found")
-    if not user.is_org_admin:
-        raise AdminOnly(action, admin_names(user.organisation))
 
 
 def invite_colleague(inviter, email, role):

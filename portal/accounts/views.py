@@ -11,7 +11,7 @@ from portal.accounts import forms, services
 from portal.core.exceptions import DomainError
 from portal.core.forms import ConfirmForm
 from portal.extensions import limiter
-from portal.organisations.models import LEGAL_FORMS, ORG_TYPES
+from portal.organisations.models import LEGAL_FORMS, ORG_TYPES, TYPES_NEEDING_VERIFICATION
 
 DRAFT_KEY = "registration"
 REGISTER_STEPS = ("register_start", "register_organisation", "register_you", "register_check")
@@ -141,6 +141,7 @@ def register_password():
         else:
             session.pop(DRAFT_KEY, None)
             session["registered_email"] = draft["email"]
+            session["registered_org_type"] = draft["org_type"]
             return redirect(url_for("accounts.register_done"))
     return render_template("accounts/register_password.html", form=form, title="Create a password")
 
@@ -150,7 +151,10 @@ def register_done():
     email = session.get("registered_email")
     if not email:
         return redirect(url_for("accounts.register_start"))
-    return render_template("accounts/register_done.html", email=email, title="Registration complete")
+    org_type = session.get("registered_org_type")
+    return render_template("accounts/register_done.html", email=email, org_type=org_type,
+                           needs_verification=org_type in TYPES_NEEDING_VERIFICATION,
+                           title="Registration complete")
 
 
 @bp.get("/verify-email/<token>")
@@ -380,13 +384,15 @@ def revoke_invitation(invitation_id):
     return redirect(url_for("accounts.team"))
 
 
+TOKENS_ACTION = "create or revoke the organisation's API tokens"
+
+
 @bp.route("/team/api-tokens", methods=["GET", "POST"])
 @login_required
 def api_tokens():
     from portal.api import services as api_services
 
-    if not current_user.is_org_admin:
-        abort(404)
+    services.require_org_admin(current_user, TOKENS_ACTION)
     form, new_token = forms.ApiTokenForm(), None
     if form.validate_on_submit():
         try:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session, selectinload
 
 from portal.accounts.models import User
+from portal.accounts.services import admin_names, require_org_admin
 from portal.accreditation import evidence as files
 from portal.accreditation.models import (
     OUTCOMES, VERDICTS, AccreditationRecord, Answer, Application, Assignment, BoardDeclaration,
@@ -28,12 +29,16 @@ from portal.core.exceptions import DomainError, NotFound
 from portal.core.mail import send_email
 from portal.core.mixins import utcnow
 from portal.extensions import db
+from portal.organisations.verification import require_verified
 
 MAX_NARRATIVE = 5000
 MAX_MESSAGE = 5000
 REMINDER_DAYS = (90, 30)
 EVIDENCE_REUSE_MONTHS = 36
 OPEN_STATUSES = ("draft", "submitted", "in_assessment", "more_info")
+APPLY_ACTION = "apply for accreditation"
+ASSESS_ACTION = "assess accreditation applications"
+DECIDE_ACTION = "decide accreditation applications"
 
 
 def add_months(day, months):
@@ -79,8 +84,31 @@ def is_body_user(user):
 
 
 def can_apply(user):
+    """Whether the user's organisation may hold accreditation (a VCSE)."""
     return _signed_in(user) and user.organisation is not None and \
         user.organisation.org_type == "vcse"
+
+
+def require_applicant_admin(user):
+    """Only a VCSE applies, and only its administrators start or renew an application: a
+    member is told whom to ask (AdminOnly), anyone else that there is nothing here."""
+    if not can_apply(user):
+        raise NotFound("Not found")
+    require_org_admin(user, APPLY_ACTION)
+
+
+def admins_to_ask(user):
+    """For a VCSE member who may not apply, the administrators to ask; otherwise None."""
+    if not can_apply(user) or user.is_org_admin:
+        return None
+    return admin_names(user.organisation)
+
+
+def _require_verified_body(scheme, actor, action):
+    # Site admins run schemes without a body and may act for any; a body's own people wait
+    # for its verification.
+    if not actor.is_site_admin:
+        require_verified(scheme.body, action)
 
 
 # --- loading with access checks -----------------------------------------------------------------
@@ -209,6 +237,7 @@ def start_application(org, scheme, level_id, actor):
     if org.org_type != "vcse":
         raise DomainError("Only voluntary, community and social enterprise organisations can "
                           "apply", field="level")
+    require_org_admin(actor, APPLY_ACTION)
     if not scheme.is_open:
         raise DomainError("This scheme is not taking applications", field="level")
     if _open_for_scheme(org, scheme) is not None:
@@ -411,6 +440,7 @@ def assessors_for(scheme):
 
 def assign_assessors(application, assessor_ids, actor):
     """Add assessors to a submitted application; the top level needs two without conflicts."""
+    _require_verified_body(application.version.scheme, actor, ASSESS_ACTION)
     if application.status not in ("submitted", "in_assessment", "more_info"):
         raise DomainError("Assessors can only be assigned to a submitted application",
                           field="assessors")
@@ -442,6 +472,7 @@ def declare_interests(assignment, has_conflict, details, actor):
     """An assessor says whether they have a conflict; one is final and blocks the file."""
     if assignment.assessor_id != actor.id:
         raise NotFound("Application not found")
+    _require_verified_body(assignment.application.version.scheme, actor, ASSESS_ACTION)
     assignment.declare(has_conflict, details)
     audit.record("accreditation.conflict_declared", assignment.application, actor_id=actor.id,
                  conflict=assignment.has_conflict)
@@ -457,6 +488,7 @@ def declare(application, has_conflict, details, actor):
         return declare_interests(assignment, has_conflict, details, actor)
     if not is_board(actor, application.version.scheme):
         raise NotFound("Application not found")
+    _require_verified_body(application.version.scheme, actor, ASSESS_ACTION)
     if _board_declaration(application, actor) is not None:
         raise DomainError("You have already declared your interests for this application")
     declaration = BoardDeclaration(application_id=application.id, user_id=actor.id,
@@ -478,6 +510,7 @@ def _require_assessing(assignment):
 def save_review(assignment, standard_id, data, actor):
     """Record an assessor's verdict, feedback and private note on one standard."""
     _require_assessing(assignment)
+    _require_verified_body(assignment.application.version.scheme, actor, ASSESS_ACTION)
     application = assignment.application
     standard = standard_of(application, standard_id)
     if data.get("verdict") not in VERDICTS:
@@ -509,6 +542,7 @@ def passported(application):
 def complete_review(assignment, actor):
     """An assessor finishes: every standard must have a verdict."""
     _require_assessing(assignment)
+    _require_verified_body(assignment.application.version.scheme, actor, ASSESS_ACTION)
     missing = [s for s in assignment.application.standards if assignment.review_for(s) is None]
     if missing:
         raise DomainError(f"Give a verdict on every standard first: {missing[0].label} has none")
@@ -520,6 +554,7 @@ def complete_review(assignment, actor):
 
 def request_more_info(application, message, standard_codes, actor):
     """Send the application back; the applicant sees exactly this message and these standards."""
+    _require_verified_body(application.version.scheme, actor, ASSESS_ACTION)
     if application.status not in ("submitted", "in_assessment"):
         raise DomainError("Only a submitted application can be sent back", field="message")
     message = _clean(message, MAX_MESSAGE, "message", "Your request")
@@ -594,6 +629,7 @@ def decide(application, outcome, level_id, reasons, moderation_notes, actor):
     """
     if not is_board(actor, application.version.scheme):
         raise NotFound("Application not found")
+    _require_verified_body(application.version.scheme, actor, DECIDE_ACTION)
     if not may_read_file(application, actor):
         raise DomainError("Declare any conflict of interest before you decide", field="outcome")
     _require_independent(application, actor)
@@ -665,6 +701,7 @@ def get_own_record(record_id, user):
 
 def change_record_status(record, status, reason, actor):
     """Suspend, reinstate or revoke an accreditation, with a reason the holder is told."""
+    _require_verified_body(record.scheme, actor, DECIDE_ACTION)
     if status not in ("suspended", "revoked", "active"):
         raise DomainError("Choose suspend, reinstate or revoke", field="status")
     if status == "active" and record.expires_on < date.today():
@@ -688,6 +725,7 @@ def renew(record, actor, today=None):
     """Start a renewal against the scheme's current version, copying answers to standards that
     still exist (by code) and evidence uploaded within the last three years."""
     today = today or date.today()
+    require_org_admin(actor, APPLY_ACTION)
     if record.status not in ("active", "lapsed", "suspended"):
         raise DomainError("This accreditation cannot be renewed")
     scheme = record.scheme

@@ -69,6 +69,7 @@ def dashboard():
     return render_template(
         "accreditation/dashboard.html", title="Your accreditation", org=org,
         can_apply=services.can_apply(current_user),
+        ask_admins=services.admins_to_ask(current_user),
         applications=services.open_applications(org) if org else [],
         records=services.records_for(org) if org else [])
 
@@ -76,8 +77,7 @@ def dashboard():
 @bp.route("/accreditation/apply", methods=["GET", "POST"])
 @login_required
 def apply():
-    if not services.can_apply(current_user):
-        abort(404)
+    services.require_applicant_admin(current_user)
     open_schemes = schemes.list_schemes(open_only=True)
     form = forms.SchemeChoiceForm(open_schemes)
     if form.validate_on_submit():
@@ -89,8 +89,7 @@ def apply():
 @bp.route("/accreditation/apply/<slug>", methods=["GET", "POST"])
 @login_required
 def apply_level(slug):
-    if not services.can_apply(current_user):
-        abort(404)
+    services.require_applicant_admin(current_user)
     scheme = schemes.get_scheme(slug)
     org = current_user.organisation
     suggested = services.suggest_level(org, scheme.current)
@@ -185,6 +184,7 @@ def submitted(application):
 @login_required
 def renew(record_id):
     record = services.get_own_record(record_id, current_user)
+    services.require_applicant_admin(current_user)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".dashboard"))
     try:

@@ -1,11 +1,13 @@
-"""Read models for site administrators: people, organisations, the outbox and the audit trail."""
+"""Read models for site administrators (people, organisations, the outbox and the audit
+trail) and the check of who a buyer or accreditation body is."""
 from sqlalchemy import or_, select
 
 from portal.accounts.models import User
-from portal.core.audit import AuditEvent
-from portal.core.mail import OutboxMessage
+from portal.core.audit import AuditEvent, record
+from portal.core.exceptions import NotFound
+from portal.core.mail import OutboxMessage, send_email
 from portal.extensions import db
-from portal.organisations.models import Organisation
+from portal.organisations.models import TYPES_NEEDING_VERIFICATION, Organisation
 
 
 def _like(text):
@@ -43,3 +45,44 @@ def list_audit(action="", page=1, per_page=50):
     if action:
         query = query.where(AuditEvent.action.like(f"{action}%"))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+# --- Verifying buyers and accreditation bodies --------------------------------------------------
+
+def waiting_for_verification(page=1, per_page=50):
+    """Buyers and accreditation bodies with people signed up that nobody has verified yet,
+    longest waiting first. (One made from an imported notice has nobody who could act.)"""
+    query = (select(Organisation)
+             .where(Organisation.org_type.in_(TYPES_NEEDING_VERIFICATION),
+                    Organisation.verified_at.is_(None), Organisation.status == "active",
+                    Organisation.members.any())
+             .order_by(Organisation.created_at, Organisation.id))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def organisation_to_verify(org_id):
+    org = db.session.get(Organisation, org_id)
+    if org is None or org.org_type not in TYPES_NEEDING_VERIFICATION:
+        raise NotFound("Organisation not found")
+    return org
+
+
+def verify_organisation(admin, org_id, basis, note):
+    """A site administrator records that they checked who the organisation is, on what basis
+    and what they found. Its administrators are told by email."""
+    if not admin.is_site_admin:
+        raise NotFound("Not found")
+    org = organisation_to_verify(org_id)
+    org.verify(admin, basis, note)
+    record("admin.organisation_verified", org, basis=basis, note=org.verification_note)
+    for email in _admin_emails(org):
+        send_email(email, f"{org.name} has been verified on Pathfinder"[:200],
+                   "email/organisation_verified.txt", organisation=org)
+    db.session.commit()
+    return org
+
+
+def _admin_emails(org):
+    return db.session.scalars(select(User.email).where(
+        User.organisation_id == org.id, User.org_role == "admin", User.status == "active",
+        User.email_verified_at.is_not(None)).order_by(User.id)).all()

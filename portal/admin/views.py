@@ -5,7 +5,10 @@ from flask_login import current_user
 from portal.accounts import services as account_services
 from portal.admin import bp
 from portal.admin import services
+from portal.admin.forms import VerifyForm
+from portal.core.exceptions import DomainError
 from portal.core.routing import page_arg
+from portal.organisations.forms import attach_error
 
 
 @bp.before_request
@@ -16,7 +19,8 @@ def require_site_admin():
 
 @bp.get("/")
 def index():
-    return render_template("admin/index.html", title="Site administration")
+    return render_template("admin/index.html", title="Site administration",
+                           waiting=services.waiting_for_verification(per_page=1).total)
 
 
 @bp.get("/users")
@@ -45,6 +49,30 @@ def set_organisation_status(org_id, status):
     org = account_services.set_organisation_status(current_user, org_id, status)
     flash(f"{org.name} is now {status}.", "success")
     return redirect(request.referrer or url_for("admin.organisations"))
+
+
+@bp.get("/verification")
+def verification():
+    return render_template("admin/verification.html",
+                           title="Organisations waiting for verification",
+                           pagination=services.waiting_for_verification(page_arg()))
+
+
+@bp.route("/verification/<int:org_id>", methods=["GET", "POST"])
+def verify_organisation(org_id):
+    org = services.organisation_to_verify(org_id)
+    form = VerifyForm()
+    if org.needs_verification and form.validate_on_submit():
+        try:
+            services.verify_organisation(current_user, org.id, form.basis.data, form.note.data)
+        except DomainError as error:
+            attach_error(form, error)
+        else:
+            flash(f"{org.name} is verified. Its administrators have been told by email.",
+                  "success")
+            return redirect(url_for("admin.verification"))
+    return render_template("admin/verify.html", title=f"Verify {org.name}"[:200], org=org,
+                           form=form)
 
 
 @bp.get("/outbox")

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from portal.accounts.services import require_org_admin
 from portal.api.models import ApiToken, hash_api_token
 from portal.core.audit import record
 from portal.core.exceptions import NotFound
@@ -22,8 +23,7 @@ def list_tokens(admin):
 
 def issue_token(admin, name):
     """Create a token for the admin's organisation; returns (row, plain token shown once)."""
-    if not admin.is_org_admin:
-        raise NotFound("Not found")
+    require_org_admin(admin, "create API tokens")
     row, token = ApiToken.issue(admin.organisation, name, admin)
     db.session.add(row)
     db.session.flush()
@@ -34,8 +34,9 @@ def issue_token(admin, name):
 
 def revoke_token(admin, token_id):
     row = db.session.get(ApiToken, token_id)
-    if not admin.is_org_admin or row is None or row.organisation_id != admin.organisation_id:
+    if row is None or row.organisation_id != admin.organisation_id:
         raise NotFound("Not found")
+    require_org_admin(admin, "revoke API tokens")
     row.revoke()
     record("api.token_revoked", row)
     db.session.commit()

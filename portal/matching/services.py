@@ -22,6 +22,7 @@ from portal.matching.ranking import (
 )
 from portal.matching.recommend import RECOMMENDABLE_STATUSES, refresh_all
 from portal.organisations.models import Organisation
+from portal.organisations.verification import require_verified
 from portal.pipeline.models import Interest, Lot, Opportunity
 
 __all__ = ["MatchQuery", "MatchFilters", "Match", "WEIGHTS", "rank_suppliers",
@@ -223,6 +224,7 @@ def invite_supplier(opportunity, supplier, user, message=None, lot=None):
     One invitation per entry, supplier and inviting organisation: inviting again is refused.
     """
     inviter = user_organisation(user)
+    require_verified(inviter, "invite suppliers")
     if not can_invite(opportunity, inviter):
         raise DomainError("You can invite suppliers only while the entry is taking expressions "
                           "of interest")

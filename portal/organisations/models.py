@@ -1,13 +1,15 @@
 """Organisations and what they say about themselves: categories, areas, policies, track record."""
 import re
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import BigInteger, Column, Date, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.exceptions import DomainError
-from portal.core.mixins import TimestampMixin
+from portal.core.mixins import TimestampMixin, utcnow
 from portal.extensions import db
 
 ORG_TYPES = {
@@ -57,6 +59,15 @@ CREDENTIAL_KINDS = {
     "other": "Other policy or certificate",
 }
 STATUSES = ("active", "suspended")
+# Buyers publish work to suppliers and accreditation bodies judge them, so a site administrator
+# checks who such an organisation is before it can do either. Anyone may register as one.
+TYPES_NEEDING_VERIFICATION = ("commissioner", "accreditation_body")
+VERIFICATION_BASES = {
+    "public_sector_email": "Their email addresses are at a public body's own domain",
+    "official_register": "The organisation is on an official register",
+    "other": "Something else, described in the note",
+}
+MAX_VERIFICATION_NOTE = 2000
 # Platforms that publish contract notices, by the ocid prefix each registered with the Open
 # Contracting Partnership.
 NOTICE_PUBLISHERS = {
@@ -198,8 +209,16 @@ class Organisation(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(10), default="active", nullable=False,
                                         index=True)
     source_ref: Mapped[str | None] = mapped_column(String(80), unique=True)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # use_alter: users belong to organisations, so this key closes a loop between the tables.
+    verified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL", use_alter=True))
+    verification_basis: Mapped[str | None] = mapped_column(String(30))
+    verification_note: Mapped[str | None] = mapped_column(Text)
 
-    members = relationship("User", back_populates="organisation")
+    members = relationship("User", back_populates="organisation",
+                           foreign_keys="User.organisation_id")
+    verified_by = relationship("User", foreign_keys=[verified_by_id])
     cpv_codes = relationship("CpvCode", secondary=organisation_cpv, order_by="CpvCode.code")
     areas = relationship("Area", secondary=organisation_area, order_by="Area.name")
     terms = relationship("VocabularyTerm", secondary=organisation_term,
@@ -255,6 +274,33 @@ class Organisation(TimestampMixin, db.Model):
         if status not in STATUSES:
             raise DomainError("Unknown organisation status")
         self.status = status
+
+    @property
+    def needs_verification(self):
+        """A buyer or accreditation body that a site administrator has not checked yet."""
+        return self.org_type in TYPES_NEEDING_VERIFICATION and self.verified_at is None
+
+    @property
+    def verification_basis_label(self):
+        return VERIFICATION_BASES.get(self.verification_basis, "")
+
+    def verify(self, by_user, basis, note):
+        """Record that `by_user` (a site administrator, or None for data loaded in bulk) checked
+        who this organisation is, on what basis and with what note."""
+        if self.org_type not in TYPES_NEEDING_VERIFICATION:
+            raise DomainError(f"{self.type_label} organisations do not need verifying")
+        if self.verified_at is not None:
+            raise DomainError(f"{self.name} has already been verified")
+        if basis not in VERIFICATION_BASES:
+            raise DomainError("Choose what you checked", field="basis")
+        note = (note or "").strip()
+        if not note:
+            raise DomainError("Say what you checked and what you found", field="note")
+        if len(note) > MAX_VERIFICATION_NOTE:
+            raise DomainError(f"The note must be {MAX_VERIFICATION_NOTE:,} characters or fewer",
+                              field="note")
+        self.verified_at, self.verified_by = utcnow(), by_user
+        self.verification_basis, self.verification_note = basis, note
 
 
 class Credential(TimestampMixin, db.Model):

@@ -9,7 +9,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
 from portal.core import audit
-from portal.core.exceptions import DomainError, NotFound
+from portal.core.exceptions import AdminOnly, DomainError, NotFound
 from portal.core.mixins import utcnow
 from portal.extensions import db
 from portal.organisations.models import (
@@ -29,11 +29,40 @@ AREA_KIND_ORDER = {"country": 0, "region": 1, "county": 2, "authority": 3}
 
 # --- Access -------------------------------------------------------------------------------------
 
+PROFILE_ACTION = "change the organisation's profile"
+
+
+def admin_names(org):
+    """Names of the organisation's active administrators, for a member who needs one."""
+    return sorted(m.name for m in org.members if m.org_role == "admin" and m.status == "active")
+
+
+def require_org_admin(user, action):
+    """Let an organisation's admin through. A member is told whom to ask (AdminOnly); someone
+    with no organisation is told there is nothing here."""
+    if user.organisation_id is None:
+        raise NotFound("Not found")
+    if not user.is_org_admin:
+        raise AdminOnly(action, admin_names(user.organisation))
+
+
+def _signed_in(user):
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
 def can_edit(user, org):
-    """Members of the organisation and site admins may change its profile."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    """The organisation's administrators and site admins may change its profile."""
+    if not _signed_in(user):
         return False
-    return bool(user.is_site_admin or user.organisation_id == org.id)
+    return bool(user.is_site_admin or (user.organisation_id == org.id and user.is_org_admin))
+
+
+def admins_to_ask(user, org):
+    """For a member of `org` who may not change its profile, the administrators to ask;
+    None for everyone else (those who may change it, and outsiders, who have nobody to ask)."""
+    if not _signed_in(user) or user.organisation_id != org.id or can_edit(user, org):
+        return None
+    return admin_names(org)
 
 
 def get_public_organisation(org_id, viewer=None):
@@ -47,10 +76,16 @@ def get_public_organisation(org_id, viewer=None):
 
 
 def get_editable_organisation(org_id, user):
-    """Return the organisation if `user` may edit it. Anyone else is told it does not exist."""
+    """Return the organisation if `user` may change its profile. A member of it is told to ask
+    an administrator (AdminOnly); anyone else is told it does not exist."""
     org = db.session.get(Organisation, org_id)
-    if org is None or not can_edit(user, org):
+    if org is None or not _signed_in(user):
         raise NotFound("Organisation not found")
+    if user.is_site_admin:
+        return org
+    if user.organisation_id != org.id:
+        raise NotFound("Organisation not found")
+    require_org_admin(user, PROFILE_ACTION)
     return org
 
 
@@ -548,10 +583,11 @@ class Profile:
     area_groups: list
     past_work: Pagination
     editable: bool
+    ask: list | None = None  # for a member who may not change it: the administrators to ask
 
 
 def public_profile(org_id, viewer, work_page=1):
     """Everything the public profile page shows, or NotFound."""
     org = get_public_organisation(org_id, viewer)
     return Profile(org, group_areas(org.areas), past_work_page(org, work_page),
-                   can_edit(viewer, org))
+                   can_edit(viewer, org), admins_to_ask(viewer, org))

@@ -11,13 +11,27 @@ from portal.organisations import bp, forms, services
 from portal.organisations.directory import (
     SORTS, browse_directory, default_directory_sort, standing_of, submitted_filters,
 )
+from portal.organisations.verification import needs_verification
 
 # A profile's current accreditation, as the search index holds it (see directory.Standing).
 bp.add_app_template_global(standing_of, "accreditation_standing")
 
 
+@bp.app_template_global("admins_to_ask")
+def admins_to_ask(org):
+    """For a member who may not change `org`'s profile, whom to ask; otherwise None."""
+    return services.admins_to_ask(current_user, org)
+
+
+@bp.app_context_processor
+def verification_notice():
+    # Pages that only some organisations reach show the notice with one `if`.
+    return {"current_org_needs_verification": needs_verification(current_user)}
+
+
 def editable(view):
-    """Load the organisation for a member or site admin; anyone else gets a 404."""
+    """Load the organisation for its administrators or a site admin. A member of it is told
+    whom to ask (403); anyone else gets a 404."""
     @wraps(view)
     @login_required
     def wrapper(org_id, **kwargs):

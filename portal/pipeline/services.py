@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.organisations import identity
 from portal.organisations import services as organisations
 from portal.organisations.models import Organisation
+from portal.organisations.verification import require_verified
 from portal.pipeline import uploads
 from portal.pipeline.models import (
     ACCREDITATION_REQUIREMENTS, INTEREST_KINDS, RESERVATIONS, ROUTES, SOCIAL_VALUE_THEMES,
@@ -376,6 +377,8 @@ def change_status(opportunity, new_status, actor, data=None):
     """Move an entry to another stage; `data` carries what that stage needs (dates, a reason)."""
     data = data or {}
     old = opportunity.status
+    if not opportunity.is_public:  # every move from a draft shows it in the public plan
+        require_verified(opportunity.organisation, "publish entries in the forward plan")
     try:
         fields = {k: data[k] for k in STAGE_FIELDS.get(new_status, ()) if k in data}
         if fields:

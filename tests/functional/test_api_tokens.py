@@ -1,5 +1,5 @@
 """Organisation API tokens: issued once, hashed, revocable, scoped to the organisation."""
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.api.models import ApiToken
 from portal.core.audit import AuditEvent
@@ -59,11 +59,21 @@ def test_members_and_other_organisations_cannot_manage_tokens(app, client, login
     _issue(other)
     with app.app_context():
         token_id = db.session.scalar(select(ApiToken.id))
+    make_user(org=org_a, role="admin", name="Ada Admin")
     login(make_user(org=org_a, role="member"))
-    assert client.get("/team/api-tokens").status_code == 404
+    for response in (client.get("/team/api-tokens"),
+                     client.post("/team/api-tokens", data={"name": "Sneaky"})):
+        assert response.status_code == 403 and "Ada Admin" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(ApiToken.id))) == 1  # only B's
+    client.post("/sign-out")
+    login(make_user(org=org_b, role="member"))
+    assert client.post(f"/team/api-tokens/{token_id}/revoke").status_code == 403
     client.post("/sign-out")
     login(make_user(org=org_a, role="admin"))
     assert client.post(f"/team/api-tokens/{token_id}/revoke").status_code == 404
+    with app.app_context():
+        assert db.session.get(ApiToken, token_id).is_active
 
 
 def test_token_use_is_written_only_when_the_recorded_use_is_old(app, client, login, make_user,

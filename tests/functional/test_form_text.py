@@ -11,7 +11,7 @@ from portal.pipeline.models import Opportunity, Question
 from tests.functional.test_accreditation_support import (  # noqa: F401  (fixtures)
     complete_application, evidence_dir, world,
 )
-from tests.functional.test_organisations import member, org, profile_form  # noqa: F401
+from tests.functional.test_organisations import org, org_admin, profile_form  # noqa: F401
 from tests.functional.test_pipeline import SOON, _entry, _form, people  # noqa: F401
 
 RLO = "\u202e"   # RIGHT-TO-LEFT OVERRIDE
@@ -80,7 +80,7 @@ def test_registration_refuses_an_unsafe_persons_name(client):
     ("contact_role", "Director\x85", f"Public contact role {CONTROL}"),
     ("postcode", "NE1\x7f 4ST", f"Postcode {CONTROL}"),
 ])
-def test_profile_edit_refuses_unsafe_text(client, db, org, member, field, value, message):
+def test_profile_edit_refuses_unsafe_text(client, db, org, org_admin, field, value, message):
     page = page_of(client.post(f"/organisations/{org.id}/edit",
                                data=profile_form(**{field: value})))
     assert message in page and f'href="#{field}"' in page
@@ -90,7 +90,7 @@ def test_profile_edit_refuses_unsafe_text(client, db, org, member, field, value,
                                                "Advice and counselling.")
 
 
-def test_profile_edit_keeps_letters_in_any_script(client, db, org, member):
+def test_profile_edit_keeps_letters_in_any_script(client, db, org, org_admin):
     name = "Cymdeithas Llanŵ Café 🎉 جمعية الخير"
     description = "Cefnogaeth i ofalwyr.\r\n\tنساعد العائلات.\r\nÉté 🌞"
     response = client.post(f"/organisations/{org.id}/edit", data=profile_form(
@@ -112,14 +112,14 @@ def test_profile_edit_keeps_letters_in_any_script(client, db, org, member):
 ])
 def test_a_new_entry_refuses_unsafe_text(client, login, people, db, field, value, message):
     login(people["officer"])
-    page = page_of(client.post("/forward-plan/manage/new", data=_form(**{field: value})))
+    page = page_of(client.post("/forward-plan/manage/new/about", data=_form(**{field: value})))
     assert message in page
     assert count(db, Opportunity) == 0
 
 
 def test_a_new_entry_keeps_letters_in_any_script(client, login, people, db):
     login(people["officer"])
-    response = client.post("/forward-plan/manage/new", data=_form(
+    response = client.post("/forward-plan/manage/new/about", data=_form(
         title="Gwasanaeth gofalwyr – Café ŵ 🎉", description="خدمات للعائلات\r\nLine two"))
     assert response.status_code == 302
     entry = db.session.scalar(select(Opportunity))

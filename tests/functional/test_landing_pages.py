@@ -111,8 +111,9 @@ def test_a_member_is_told_whom_to_ask(client, land, make_org, make_user):
         "Ask your organisation's administrator" in html
     assert "Ada Admin" in html and "Ben Boss" in html
     assert "ada@example.org" not in html and "Other Member" not in html
-    # It lists what only administrators can do, and nothing a member may do itself.
-    assert "invite colleagues" in html and "edit the organisation" not in html
+    # It lists what only administrators can do, changing the profile among them.
+    assert "invite colleagues" in html and "change the organisation's profile" in html
+    assert "apply for accreditation" in html
 
 
 def test_a_member_is_told_whom_to_ask_about_colleagues(client, land, make_org, make_user):

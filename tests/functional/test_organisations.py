@@ -1,5 +1,6 @@
 """Organisation profile pages through the test client: viewing, editing and access control."""
 from datetime import date
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -22,8 +23,9 @@ def org(make_org):
 
 
 @pytest.fixture
-def member(org, make_user, login):
-    user = make_user(org, role="member")
+def org_admin(org, make_user, login):
+    """Signed in as an administrator of `org`: only they (and site admins) change its profile."""
+    user = make_user(org, role="admin")
     login(user)
     return user
 
@@ -73,10 +75,21 @@ def test_track_record_is_paginated(client, db, org):
     assert "Grant 01" in second and "Grant 00" in second and "Grant 11" not in second
 
 
-def test_members_see_edit_links(client, org, member):
+def test_admins_see_edit_links(client, org, org_admin):
     page = text(client.get(f"/organisations/{org.id}"))
     for path in ("edit", "categories", "areas", "client-groups", "credentials"):
         assert f"/organisations/{org.id}/{path}" in page
+    assert "Only your organisation's administrators" not in unescape(page)
+
+
+def test_members_see_no_edit_links_and_whom_to_ask(client, org, make_user, login):
+    make_user(org, role="admin", name="Ada Admin")
+    login(make_user(org, role="member", name="Mo Member"))
+    page = text(client.get(f"/organisations/{org.id}"))
+    for path in ("edit", "categories", "areas", "client-groups", "credentials"):
+        assert f"/organisations/{org.id}/{path}" not in page
+    assert "Only your organisation's administrators can change" in unescape(page)
+    assert "Ask: Ada Admin." in page and "Mo Member" not in page
 
 
 def test_missing_and_suspended_organisations_are_not_found(client, make_org, make_user, login):
@@ -101,7 +114,7 @@ def profile_form(**overrides):
     return data
 
 
-def test_edit_saves_and_normalises(client, db, org, member):
+def test_edit_saves_and_normalises(client, db, org, org_admin):
     assert client.get(f"/organisations/{org.id}/edit").status_code == 200
     response = client.post(f"/organisations/{org.id}/edit", data=profile_form())
     assert response.status_code == 302
@@ -114,11 +127,11 @@ def test_edit_saves_and_normalises(client, db, org, member):
     assert (saved.latest_income, saved.income_band) == (12_500, "small")
     assert (saved.staff_count, saved.volunteer_count) == (3, 1200)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "organisation.updated"))
-    assert "name" in event.details["fields"] and event.actor_id == member.id
+    assert "name" in event.details["fields"] and event.actor_id == org_admin.id
     assert "Organisation details saved" in text(client.get(response.headers["Location"]))
 
 
-def test_edit_errors_keep_what_was_typed(client, db, org, member):
+def test_edit_errors_keep_what_was_typed(client, db, org, org_admin):
     response = client.post(f"/organisations/{org.id}/edit", data=profile_form(
         charity_number="12", postcode="nowhere", latest_income="lots", staff_count="-4",
         website="not a website", contact_email="nobody", legal_form="council",
@@ -148,7 +161,7 @@ WEBSITE_FORMAT = "Enter a website address in the correct format, like www.exampl
     # A browser never sends a newline from a one-line input; the shared text check names it.
     ("http://example.org\nfoo", "Website must not contain control characters"),
 ])
-def test_a_malformed_website_is_an_error_on_the_field_not_a_crash(client, db, org, member,
+def test_a_malformed_website_is_an_error_on_the_field_not_a_crash(client, db, org, org_admin,
                                                                     typed, message):
     response = client.post(f"/organisations/{org.id}/edit",
                            data=profile_form(website=typed, name="Typed name"))
@@ -166,20 +179,20 @@ def test_a_malformed_website_is_an_error_on_the_field_not_a_crash(client, db, or
     ("www.example.org.uk", "https://www.example.org.uk"),
     ("http://example.org:8080/services?area=leeds", "http://example.org:8080/services?area=leeds"),
 ])
-def test_a_good_website_still_saves(client, db, org, member, typed, stored):
+def test_a_good_website_still_saves(client, db, org, org_admin, typed, stored):
     response = client.post(f"/organisations/{org.id}/edit", data=profile_form(website=typed))
     assert response.status_code == 302
     assert fresh(db, org).website == stored
 
 
-def test_missing_name_is_refused(client, org, member):
+def test_missing_name_is_refused(client, org, org_admin):
     response = client.post(f"/organisations/{org.id}/edit", data=profile_form(name=""))
     assert "Enter the name of the organisation" in text(response)
 
 
 # --- Category picker ----------------------------------------------------------------------------
 
-def test_category_picker_search_browse_and_social(client, org, member):
+def test_category_picker_search_browse_and_social(client, org, org_admin):
     top = text(client.get(f"/organisations/{org.id}/categories"))
     assert "All 45 divisions" in top and "85000000" in top
     browse = text(client.get(f"/organisations/{org.id}/categories?parent=85300000"))
@@ -191,7 +204,7 @@ def test_category_picker_search_browse_and_social(client, org, member):
     assert "These 115 codes" in social
 
 
-def test_category_add_and_remove(client, db, org, member):
+def test_category_add_and_remove(client, db, org, org_admin):
     response = client.post(f"/organisations/{org.id}/categories/add",
                            data={"code": "85312320", "q": "counselling"})
     assert response.status_code == 302
@@ -203,7 +216,7 @@ def test_category_add_and_remove(client, db, org, member):
     assert fresh(db, org).cpv_codes == []
 
 
-def test_unknown_category_is_reported(client, db, org, member):
+def test_unknown_category_is_reported(client, db, org, org_admin):
     response = client.post(f"/organisations/{org.id}/categories/add", data={"code": "12345678"},
                            follow_redirects=True)
     assert "Choose a category from the list" in text(response)
@@ -212,7 +225,7 @@ def test_unknown_category_is_reported(client, db, org, member):
 
 # --- Areas picker -------------------------------------------------------------------------------
 
-def test_area_picker_search_add_region_and_remove(client, db, org, member):
+def test_area_picker_search_add_region_and_remove(client, db, org, org_admin):
     shortcuts = text(client.get(f"/organisations/{org.id}/areas"))
     assert "Nations and regions" in shortcuts and "North East" in shortcuts
     found = text(client.get(f"/organisations/{org.id}/areas?q=newcastle"))
@@ -230,7 +243,7 @@ def test_area_picker_search_add_region_and_remove(client, db, org, member):
 
 # --- Client groups and ways of working ----------------------------------------------------------
 
-def test_terms_form_saves_both_lists(client, db, org, member):
+def test_terms_form_saves_both_lists(client, db, org, org_admin):
     terms = services.vocabulary_terms()
     group, way = terms["client_group"][1], terms["way_of_working"][2]
     page = text(client.get(f"/organisations/{org.id}/client-groups"))
@@ -249,7 +262,7 @@ def test_terms_form_saves_both_lists(client, db, org, member):
 
 # --- Credentials --------------------------------------------------------------------------------
 
-def test_credentials_add_list_and_remove(client, db, org, member):
+def test_credentials_add_list_and_remove(client, db, org, org_admin):
     assert "Add a policy or certificate" in text(client.get(f"/organisations/{org.id}/credentials"))
     response = client.post(f"/organisations/{org.id}/credentials", data={
         "kind": "insurance", "title": "Public liability", "cover_amount": "£5,000,000",
@@ -265,7 +278,7 @@ def test_credentials_add_list_and_remove(client, db, org, member):
     assert response.status_code == 302 and fresh(db, org).credentials == []
 
 
-def test_insurance_without_cover_is_refused(client, db, org, member):
+def test_insurance_without_cover_is_refused(client, db, org, org_admin):
     response = client.post(f"/organisations/{org.id}/credentials", data={
         "kind": "insurance", "title": "Employer's liability", "expires_on": ["", "", ""]})
     assert response.status_code == 200
@@ -275,7 +288,7 @@ def test_insurance_without_cover_is_refused(client, db, org, member):
     assert db.session.scalar(select(Credential.id)) is None
 
 
-def test_credential_mistakes_are_shown_together(client, org, member):
+def test_credential_mistakes_are_shown_together(client, org, org_admin):
     page = text(client.post(f"/organisations/{org.id}/credentials", data={
         "kind": "insurance", "title": "", "cover_amount": "", "expires_on": ["31", "2", "2030"]}))
     for message in ("Enter the name of the policy or certificate",
@@ -290,7 +303,7 @@ def test_credential_mistakes_are_shown_together(client, org, member):
     (["1"], "The expiry date must include a day, month and year"),
     (["1", "2", "2030", "9"], None),
 ])
-def test_expiry_date_checks_and_crafted_posts(client, org, member, parts, message):
+def test_expiry_date_checks_and_crafted_posts(client, org, org_admin, parts, message):
     response = client.post(f"/organisations/{org.id}/credentials", data={
         "kind": "equality", "title": "Equality policy", "expires_on": parts})
     if message:
@@ -336,7 +349,7 @@ def assert_b_unchanged(db, org_b):
     assert [c.title for c in saved.credentials] == ["B policy"]
 
 
-def test_member_of_another_organisation_gets_404_everywhere(client, db, org, member, other_org):
+def test_an_admin_of_another_organisation_gets_404_everywhere(client, db, org, org_admin, other_org):
     org_b, credential_id = other_org
     gets, posts = edit_routes(org_b.id, credential_id)
     for url in gets:
@@ -374,7 +387,7 @@ def test_site_admin_can_edit_any_organisation(client, db, make_user, login, othe
 
 # --- CSRF and unsafe data -----------------------------------------------------------------------
 
-def test_every_edit_form_carries_a_working_csrf_token(app, client, db, org, member, monkeypatch):
+def test_every_edit_form_carries_a_working_csrf_token(app, client, db, org, org_admin, monkeypatch):
     from tests.conftest import csrf_token_from
 
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)

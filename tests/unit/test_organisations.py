@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from portal.core.audit import AuditEvent
-from portal.core.exceptions import DomainError, NotFound
+from portal.core.exceptions import AdminOnly, DomainError, NotFound
 from portal.extensions import db as _db
 from portal.organisations import directory, services
 from portal.organisations.forms import parse_pounds
@@ -155,12 +155,16 @@ def test_parse_pounds_refuses_anything_else(text):
 
 # --- Access -------------------------------------------------------------------------------------
 
-def test_only_members_and_site_admins_can_edit(make_org, make_user):
+def test_only_the_organisation_s_admins_and_site_admins_can_edit(make_org, make_user):
     org, other = make_org(), make_org()
-    member, outsider = make_user(org, role="member"), make_user(other)
+    org_admin, outsider = make_user(org, role="admin", name="Ada Admin"), make_user(other)
+    member = make_user(org, role="member")
     admin = make_user(site_admin=True)
-    assert services.get_editable_organisation(org.id, member) is org
+    assert services.get_editable_organisation(org.id, org_admin) is org
     assert services.get_editable_organisation(org.id, admin) is org
+    with pytest.raises(AdminOnly) as refused:
+        services.get_editable_organisation(org.id, member)
+    assert refused.value.admin_names == ["Ada Admin"]
     with pytest.raises(NotFound):
         services.get_editable_organisation(org.id, outsider)
     with pytest.raises(NotFound):
