@@ -13,7 +13,7 @@ out someone whose password already holds it.
 import re
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovSubmitInput
 from wtforms import PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import StopValidation, ValidationError
@@ -59,7 +59,19 @@ class PortalForm(FlaskForm):
                 # First in the chain, so Optional() cannot stop it for a value such as
                 # "\x1f", which Python counts as whitespace.
                 field.validators = [plain_text, *field.validators]
+            if isinstance(field.widget, GovDateInput):
+                _link_to_day(field)
             return field
+
+
+def _link_to_day(field):
+    """Point a date's error-summary link at its day box, where typing starts.
+
+    The summary links to each field's id, and a date's three boxes sit in a group whose id is
+    the field's name; that group cannot take focus, so the link would lead nowhere. The group
+    keeps the name as its id (its hint and error message are named after it)."""
+    field.render_kw = {"id": field.name, **(field.render_kw or {})}
+    field.id = field.label.field_id = f"{field.name}-day"
 
 
 class ConfirmForm(PortalForm):

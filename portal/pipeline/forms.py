@@ -1,7 +1,7 @@
 """Forms for forward-plan entries, their stages, lots, documents, questions, interest, awards,
 imports and the public filters."""
 import re
-from datetime import time
+from datetime import time, timedelta
 
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -20,7 +20,7 @@ from portal.organisations.forms import (  # noqa: F401
 )
 from portal.pipeline.models import (
     ACCREDITATION_REQUIREMENTS, ACCREDITATION_TIERS, INTEREST_KINDS, RESERVATIONS, ROUTES,
-    SOCIAL_VALUE_THEMES, STATUSES, VALUE_BASES, combine,
+    SOCIAL_VALUE_THEMES, STATUSES, VALUE_BASES, combine, uk_now,
 )
 from portal.pipeline.queries import CLOSING_WITHIN, LIST_SORTS, VALUE_BANDS
 
@@ -130,9 +130,25 @@ class ClosingFields:
         return values
 
 
+def example_date(days=0):
+    """A date `days` from today, written as the three date boxes take it."""
+    day = uk_now().date() + timedelta(days=days)
+    return f"{day.day} {day.month} {day.year}"
+
+
+class DateExamples:
+    """Date hints whose example is worked out from today, so each example is a date the form
+    accepts (a fixed example would one day fall in the past and be refused)."""
+
+    EXAMPLES = {}  # field name: (words before the example, days from today)
+
+    def set_examples(self):
+        for name, (words, days) in self.EXAMPLES.items():
+            getattr(self, name).description = f"{words}For example, {example_date(days)}"
+
+
 def _closing_date():
-    return DateField("Closing date", noun="closing date",
-                     description="When tenders must be in. For example, 27 3 2027")
+    return DateField("Closing date", noun="closing date")
 
 
 def _closing_time():
@@ -142,7 +158,7 @@ def _closing_time():
 
 def _question_date():
     return DateField("Deadline for clarification questions (optional)",
-                     noun="question deadline", description="For example, 13 3 2027")
+                     noun="question deadline")
 
 
 def _question_time():
@@ -150,9 +166,38 @@ def _question_time():
                      description="Leave blank for 12:00 noon")
 
 
-class OpportunityForm(ClosingFields, PortalForm):
+# --- The entry, one page of questions at a time ---------------------------------------------------
+
+class EntryPage(DateExamples, PortalForm):
+    """One page of questions about an entry: it shows the entry's answers and gives back what
+    it saves, keyed as the services expect."""
+
+    SLUG = ""
+    TITLE = ""
+    FIELDS = ()  # answers copied to and from the entry as they are
+    submit = SubmitField("Save and continue", widget=GovSubmitInput())
+    later = SubmitField("Save and come back later", widget=GovSubmitInput())
+
+    def __init__(self, opportunity=None, **kwargs):
+        super().__init__(**kwargs)
+        self.set_examples()
+        if opportunity is not None and not self.is_submitted():
+            self.load(opportunity)
+
+    def load(self, opportunity):
+        for name in self.FIELDS:
+            getattr(self, name).data = getattr(opportunity, name)
+
+    def page_data(self):
+        return {name: getattr(self, name).data for name in self.FIELDS}
+
+
+class AboutPage(EntryPage):
+    SLUG, TITLE = "about", "What are you buying?"
+    FIELDS = ("title", "reference", "description", "outcomes")
     title = StringField("Title", widget=GovTextInput(), validators=[
-        InputRequired("Enter a title"), _max(300, "Title")])
+        InputRequired("Enter a title"), _max(300, "Title")],
+        description="A short name suppliers will recognise, for example Young carers support")
     reference = StringField(
         "Your reference (optional)", widget=GovTextInput(), validators=[
             Optional(), _max(60, "Reference")],
@@ -165,23 +210,79 @@ class OpportunityForm(ClosingFields, PortalForm):
     outcomes = TextAreaField("Outcomes you want (optional)", widget=GovTextArea(),
                              validators=[_max(20000, "Outcomes")],
                              description="The difference the service should make for people")
-    main_cpv_code = StringField(
-        "Main category (CPV code)", widget=GovTextInput(), validators=[_max(60, "CPV code")],
-        description="An 8-digit Common Procurement Vocabulary code, for example 85312000 for "
-                    "social work services without accommodation. Needed before you publish.")
+
+
+class CategoriesPage(EntryPage):
+    """The main category is chosen from search matches (the picker), not typed as a code."""
+
+    SLUG, TITLE = "categories", "What kind of service is it?"
+    FIELDS = ("main_cpv_code", "additional_cpv", "client_groups")
+    cpv_q = StringField("Search for the main category", widget=GovTextInput(),
+                        validators=[_max(200, "Your search")])
+    search = SubmitField("Search", widget=GovSubmitInput())
+    # Drawn by the picker macro as radios of the matches; the service checks the code.
+    main_cpv_code = StringField("Main category", validators=[_max(60, "Main category")])
     additional_cpv = TextAreaField(
         "Other categories (optional)", widget=GovTextArea(),
         validators=[_max(2000, "Other categories")],
-        description="More CPV codes, separated by commas")
-    areas = TextAreaField(
-        "Where the service will be delivered", widget=GovTextArea(),
-        validators=[_max(4000, "Areas")],
-        description="Council, county, region or nation names or codes, separated by commas, for "
-                    "example Leeds, Bradford or North East. A region or county includes every "
-                    "council in it. Needed before you publish.")
+        description="More CPV codes, separated by commas, for example 85312400, 85320000")
     client_groups = SelectMultipleField(
         "Who the service is for (optional)", coerce=str, widget=Checkboxes(), choices=[],
         description="Select all that apply")
+
+    def __init__(self, opportunity=None, client_groups=(), **kwargs):
+        super().__init__(opportunity, **kwargs)
+        self.client_groups.choices = [SelectChoice(str(t.id), t.value) for t in client_groups]
+
+    @property
+    def searching(self):
+        return self.is_submitted() and bool(self.search.data)
+
+    def load(self, opportunity):
+        self.main_cpv_code.data = opportunity.main_cpv_code or ""
+        self.additional_cpv.data = ", ".join(c.code for c in opportunity.additional_cpv)
+        self.client_groups.data = [str(t.id) for t in opportunity.client_groups]
+
+    def validate_main_cpv_code(self, field):
+        # Words left in the search box with nothing chosen: the person meant to pick one.
+        if not (field.data or "").strip() and (self.cpv_q.data or "").strip() \
+                and not typed_code(self.cpv_q.data):
+            raise ValidationError("Choose the main category from the matches, or clear the "
+                                  "search box")
+
+    def page_data(self):
+        data = super().page_data()
+        data["main_cpv_code"] = (self.main_cpv_code.data or "").strip() \
+            or typed_code(self.cpv_q.data) or ""
+        return data
+
+
+def typed_code(text):
+    """An 8-digit CPV code typed into the search box, like 85312000 or 85312000-9."""
+    match = re.fullmatch(r"\s*(\d{8})(?:-\d)?\s*", text or "")
+    return match.group(1) if match else None
+
+
+class AreasPage(EntryPage):
+    SLUG, TITLE = "areas", "Where will the service be delivered?"
+    areas = TextAreaField(
+        "Councils, counties, regions or nations", widget=GovTextArea(),
+        validators=[_max(4000, "Areas")],
+        description="Names or codes, separated by commas, for example Leeds, Bradford or North "
+                    "East. A region or county includes every council in it. Needed before you "
+                    "publish.")
+
+    def load(self, opportunity):
+        from portal.organisations.services import area_labels
+        self.areas.data = ", ".join(area_labels(opportunity.areas))
+
+    def page_data(self):
+        return {"areas": self.areas.data}
+
+
+class ValuePage(EntryPage):
+    SLUG, TITLE = "value", "How much is it worth, and for how long?"
+    FIELDS = ("value_min", "value_max", "value_basis", "contract_months", "extension_months")
     value_min = PoundsField("Estimated value (optional)",
                             description="A single figure, or the lower end of a range. "
                                         "For example, £250,000",
@@ -198,22 +299,50 @@ class OpportunityForm(ClosingFields, PortalForm):
         "Possible extensions in months (optional)",
         description="The total of any extension options, for example 24 for two one-year options",
         message="Enter the extensions as a whole number of months, like 24")
+
+
+class TimetablePage(ClosingFields, EntryPage):
+    SLUG, TITLE = "timetable", "When will it happen?"
+    FIELDS = ("market_engagement_on", "engagement_details", "tender_publish_on",
+              "contract_start_on")
+    EXAMPLES = {"market_engagement_on": ("", 60),
+                "tender_publish_on": ("On or after the market engagement date. ", 120),
+                "question_date": ("Before the closing date. ", 140),
+                "closing_date": ("When tenders must be in: on or after the tender publication "
+                                 "date. ", 150),
+                "contract_start_on": ("After the closing date. ", 270)}
     market_engagement_on = DateField("Market engagement date (optional)",
-                                     noun="market engagement date",
-                                     description="For example, 15 1 2027")
+                                     noun="market engagement date")
     engagement_details = TextAreaField(
         "Market engagement event details (optional)", widget=GovTextArea(),
         validators=[_max(20000, "Event details")],
         description="Where and how suppliers can join, for example an online briefing")
     tender_publish_on = DateField("Expected tender publication date (optional)",
-                                  noun="tender publication date",
-                                  description="For example, 1 3 2027")
-    closing_date = _closing_date()
-    closing_time = _closing_time()
+                                  noun="tender publication date")
     question_date = _question_date()
     question_time = _question_time()
+    closing_date = DateField("Closing date (optional)", noun="closing date")
+    closing_time = _closing_time()
     contract_start_on = DateField("Expected contract start date (optional)",
-                                  noun="contract start date", description="For example, 1 10 2027")
+                                  noun="contract start date")
+
+    def load(self, opportunity):
+        super().load(opportunity)
+        self.load_closing(opportunity)
+
+    def validate_closing_date(self, field):
+        # Said here as well as by the entry, so it shows with any other mistake on the page.
+        published = self.tender_publish_on.data
+        if field.data and published and field.data < published:
+            raise ValidationError("The closing date must be on or after the tender "
+                                  "publication date")
+
+    def page_data(self):
+        return {**super().page_data(), **self.closing_values()}
+
+
+class RoutePage(EntryPage):
+    SLUG, TITLE = "route", "How will it be bought, and who can bid?"
     procurement_route = SelectField("Procurement route", widget=GovSelect(),
                                     choices=_choices(
                                         {k: r.label for k, r in ROUTES.items()},
@@ -237,30 +366,8 @@ class OpportunityForm(ClosingFields, PortalForm):
         "Is the tier advisory or required?", widget=Radios(),
         choices=_choices(ACCREDITATION_REQUIREMENTS), default="advisory",
         description=ACCREDITATION_HINT)
-    contact_role = StringField(
-        "Contact role (optional)", widget=GovTextInput(), validators=[_max(120, "Contact role")],
-        description="A job title or team rather than a person's name, for example "
-                    "Commissioning team")
-    submit = SubmitField("Save", widget=GovSubmitInput())
 
-    def __init__(self, client_groups, obj=None, **kwargs):
-        super().__init__(**kwargs)
-        self.client_groups.choices = [SelectChoice(str(t.id), t.value) for t in client_groups]
-        if obj is not None and not self.is_submitted():
-            self._load(obj)
-
-    def _load(self, opportunity):
-        for name in ("title", "reference", "description", "outcomes", "engagement_details",
-                     "contact_role", "value_min", "value_max", "contract_months",
-                     "extension_months", "market_engagement_on", "tender_publish_on",
-                     "contract_start_on"):
-            getattr(self, name).data = getattr(opportunity, name)
-        self.value_basis.data = opportunity.value_basis
-        self.main_cpv_code.data = opportunity.main_cpv_code or ""
-        self.additional_cpv.data = ", ".join(c.code for c in opportunity.additional_cpv)
-        from portal.organisations.services import area_labels
-        self.areas.data = ", ".join(area_labels(opportunity.areas))
-        self.client_groups.data = [str(t.id) for t in opportunity.client_groups]
+    def load(self, opportunity):
         self.procurement_route.data = opportunity.procurement_route or ""
         self.flags.data = [name for name in FLAGS if getattr(opportunity, name)]
         self.reservation.data = opportunity.reservation or ""
@@ -268,37 +375,60 @@ class OpportunityForm(ClosingFields, PortalForm):
                                       if opportunity.reservation_area else "")
         self.accreditation_tier.data = str(opportunity.accreditation_tier or "")
         self.accreditation_requirement.data = opportunity.accreditation_requirement
-        self.load_closing(opportunity)
-        weights = {p.theme: p.weighting for p in opportunity.social_value}
-        for theme in SOCIAL_VALUE_THEMES:
-            getattr(self, f"sv_{theme}").data = weights.get(theme)
 
-    def opportunity_data(self):
-        """The submitted values, keyed as the services expect."""
+    def page_data(self):
         data = {name: getattr(self, name).data for name in (
-            "title", "reference", "description", "outcomes", "main_cpv_code", "additional_cpv",
-            "areas", "client_groups", "value_min", "value_max", "value_basis", "contract_months",
-            "extension_months", "market_engagement_on", "engagement_details",
-            "tender_publish_on", "contract_start_on", "procurement_route", "reservation",
-            "reservation_area", "accreditation_requirement", "contact_role")}
-        data.update(self.closing_values())
+            "procurement_route", "reservation", "reservation_area", "accreditation_requirement")}
         data["accreditation_tier"] = int(self.accreditation_tier.data) \
             if self.accreditation_tier.data else None
         for name in FLAGS:
             data[name] = name in (self.flags.data or [])
-        data["social_value"] = {theme: getattr(self, f"sv_{theme}").data
-                                 for theme in SOCIAL_VALUE_THEMES}
         return data
 
 
+class SocialValuePage(EntryPage):
+    SLUG, TITLE = "social-value", "What are your social value priorities?"
+
+    def load(self, opportunity):
+        weights = {p.theme: p.weighting for p in opportunity.social_value}
+        for theme in SOCIAL_VALUE_THEMES:
+            getattr(self, f"sv_{theme}").data = weights.get(theme)
+
+    def page_data(self):
+        return {"social_value": {theme: getattr(self, f"sv_{theme}").data
+                                 for theme in SOCIAL_VALUE_THEMES}}
+
+
 for _theme, _label in SOCIAL_VALUE_THEMES.items():
-    setattr(OpportunityForm, f"sv_{_theme}", PercentField(_label))
+    setattr(SocialValuePage, f"sv_{_theme}", PercentField(f"{_label} (optional)"))
 
 
-class MarketEngagementForm(PortalForm):
+class ContactPage(EntryPage):
+    SLUG, TITLE = "contact", "Who should suppliers contact?"
+    FIELDS = ("contact_role",)
+    contact_role = StringField(
+        "Contact role (optional)", widget=GovTextInput(), validators=[_max(120, "Contact role")],
+        description="A job title or team rather than a person's name, for example "
+                    "Commissioning team")
+
+
+ENTRY_PAGES = {page.SLUG: page for page in (
+    AboutPage, CategoriesPage, AreasPage, ValuePage, TimetablePage, RoutePage, SocialValuePage,
+    ContactPage)}
+
+
+class StageForm(DateExamples, PortalForm):
+    """A form asked when an entry moves to another stage."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_examples()
+
+
+class MarketEngagementForm(StageForm):
+    EXAMPLES = {"market_engagement_on": ("", 30)}
     market_engagement_on = DateField("Date of the market engagement event",
                                      noun="market engagement date",
-                                     description="For example, 15 1 2027",
                                      validators=[InputRequired("Enter the date of the event")])
     engagement_details = TextAreaField(
         "Event details", widget=GovTextArea(), validators=[
@@ -311,13 +441,17 @@ class MarketEngagementForm(PortalForm):
                 "engagement_details": self.engagement_details.data}
 
 
-class OpenForm(ClosingFields, PortalForm):
+class OpenForm(ClosingFields, StageForm):
+    EXAMPLES = {"closing_date": ("When tenders must be in: a date still to come, and not before "
+                                 "the tender publication date. ", 30),
+                "question_date": ("Before the closing date. ", 20),
+                "contract_start_on": ("After the closing date. ", 120)}
     closing_date = _closing_date()
     closing_time = _closing_time()
     question_date = _question_date()
     question_time = _question_time()
     contract_start_on = DateField("Expected contract start date (optional)",
-                                  noun="contract start date", description="For example, 1 10 2027")
+                                  noun="contract start date")
     submit = SubmitField("Open for tenders", widget=GovSubmitInput())
 
     def validate_closing_date(self, field):
@@ -416,9 +550,11 @@ WINNER_SLOTS = 3
 WINNER_FLAGS = {"is_vcse": "VCSE", "is_sme": "Small or medium-sized enterprise (SME)"}
 
 
-class AwardForm(PortalForm):
+class AwardForm(StageForm):
+    # Today is always accepted: an award is recorded once tenders have closed.
+    EXAMPLES = {"awarded_on": ("The day the contract was awarded: not in the future, and not "
+                               "before tenders closed. ", 0)}
     awarded_on = DateField("Date of award", noun="award date",
-                           description="For example, 3 6 2027",
                            validators=[InputRequired("Enter the date of the award")])
     value = PoundsField("Contract value (optional)", description="For example, £240,000",
                         message="Enter the contract value in pounds, like £240,000")

@@ -12,8 +12,11 @@ from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import ConfirmForm
 from portal.core.routing import page_arg
 from portal.organisations.services import area_labels, vocabulary_terms
-from portal.pipeline import bp, forms, queries, services, spreadsheet
-from portal.pipeline.models import ACTION_LABELS, INTEREST_KINDS, SOCIAL_VALUE_THEMES, STATUSES
+from portal.pipeline import bp, entry_steps, forms, queries, services, spreadsheet
+from portal.pipeline.models import (
+    ACCREDITATION_REQUIREMENTS, ACCREDITATION_TIERS, ACTION_LABELS, INTEREST_KINDS, RESERVATIONS,
+    SOCIAL_VALUE_THEMES, STATUSES,
+)
 
 # Globals rather than context, so the pages' imported macros can use them too.
 bp.add_app_template_global(area_labels, "area_labels")
@@ -183,15 +186,6 @@ def manage():
                            counts=queries.plan_counts(org), status=status)
 
 
-def _opportunity_form(opportunity=None):
-    return forms.OpportunityForm(vocabulary_terms()["client_group"], obj=opportunity)
-
-
-def _render_form(form, **context):
-    return render_template("pipeline/edit.html", form=form, themes=SOCIAL_VALUE_THEMES,
-                           **context)
-
-
 FIELD_TARGETS = {"closing_at": "closing_date", "question_deadline": "question_date",
                  "social_value": "sv_economic_inequality", "winners": "winner_1_name"}
 
@@ -203,36 +197,142 @@ def _attach(form, error):
                                          field=target if target in form._fields else None))
 
 
+# --- Adding and changing an entry, one page of questions at a time ------------------------------
+
+PAGES = tuple(forms.ENTRY_PAGES)
+
+
+def editable(view):
+    """Load one of the buyer's own entries that can still change; another's is a 404, and a
+    finished one sends the buyer back to its page, told why."""
+    @wraps(view)
+    @login_required
+    def wrapper(opportunity_id, **kwargs):
+        try:
+            opportunity = entry_steps.editable_entry(opportunity_id, current_user)
+        except NotFound:
+            raise
+        except DomainError as error:
+            flash(error.message, "error")
+            return redirect(url_for(".manage_entry", opportunity_id=opportunity_id))
+        return view(opportunity, **kwargs)
+    return wrapper
+
+
 @bp.route("/forward-plan/manage/new", methods=["GET", "POST"])
 @commissioner_required
 def new():
-    form = _opportunity_form()
-    if form.validate_on_submit():
-        try:
-            created = services.create_opportunity(current_user.organisation,
-                                                  form.opportunity_data(), current_user)
-        except DomainError as error:
-            _attach(form, error)
-        else:
-            flash("Draft saved. Check it, then publish it in the forward plan.", "success")
-            return redirect(url_for(".manage_entry", opportunity_id=created.id))
-    return _render_form(form, title="Add an entry to your forward plan", opportunity=None)
+    """The old one-page form's address: the questions now start on their first page."""
+    return redirect(url_for(".entry_start"))
 
 
 @bp.route("/forward-plan/manage/<int:opportunity_id>/edit", methods=["GET", "POST"])
 @owned
 def edit(opportunity):
-    form = _opportunity_form(opportunity)
-    if form.validate_on_submit():
+    """The old one-page form's address: an entry's answers are now summed up on one page."""
+    return redirect(url_for(".entry_check", opportunity_id=opportunity.id))
+
+
+def _page_form(slug, opportunity=None):
+    if slug == "categories":
+        return forms.CategoriesPage(opportunity,
+                                    client_groups=vocabulary_terms()["client_group"])
+    return forms.ENTRY_PAGES[slug](opportunity)
+
+
+def _saved(form):
+    """Whether the page was sent to be saved (not to search) and its answers are valid."""
+    return not getattr(form, "searching", False) and form.validate_on_submit()
+
+
+def _after_page(opportunity, form):
+    """The next page; check-your-answers after the last page or a change made from there."""
+    if form.later.data:
+        flash("Your answers are saved. You can carry on from here whenever you like.", "success")
+        return redirect(url_for(".manage_entry", opportunity_id=opportunity.id))
+    if request.args.get("then") == "close":  # came to change the closing date
+        return redirect(url_for(".move", opportunity_id=opportunity.id, status="evaluation"))
+    position = PAGES.index(form.SLUG)
+    if request.args.get("change") or position == len(PAGES) - 1:
+        return redirect(url_for(".entry_check", opportunity_id=opportunity.id))
+    return redirect(url_for(".entry_page", opportunity_id=opportunity.id,
+                            page=PAGES[position + 1]))
+
+
+def _back_link(opportunity, slug):
+    if opportunity is None:
+        return url_for(".manage")
+    if request.args.get("then") == "close":
+        return url_for(".move", opportunity_id=opportunity.id, status="evaluation")
+    if request.args.get("change"):
+        return url_for(".entry_check", opportunity_id=opportunity.id)
+    position = PAGES.index(slug)
+    if position == 0:
+        return url_for(".manage_entry", opportunity_id=opportunity.id)
+    return url_for(".entry_page", opportunity_id=opportunity.id, page=PAGES[position - 1])
+
+
+def _render_page(form, opportunity):
+    picker = None
+    if form.SLUG == "categories":
+        picker = entry_steps.category_choices(form.cpv_q.data, form.main_cpv_code.data)
+    return render_template(
+        f"pipeline/entry/{form.SLUG.replace('-', '_')}.html", title=form.TITLE, form=form,
+        opportunity=opportunity, picker=picker, back=_back_link(opportunity, form.SLUG),
+        number=PAGES.index(form.SLUG) + 1, pages=len(PAGES), themes=SOCIAL_VALUE_THEMES)
+
+
+@bp.route("/forward-plan/manage/new/about", methods=["GET", "POST"])
+@commissioner_required
+def entry_start():
+    form = forms.AboutPage()
+    if _saved(form):
         try:
-            changed = services.update_opportunity(opportunity, form.opportunity_data(),
-                                                  current_user)
+            created = entry_steps.start_entry(current_user.organisation, form.page_data(),
+                                              current_user)
         except DomainError as error:
             _attach(form, error)
         else:
-            flash("Changes saved" if changed else "Nothing was changed", "success")
-            return redirect(url_for(".manage_entry", opportunity_id=opportunity.id))
-    return _render_form(form, title=f"Edit {opportunity.title}", opportunity=opportunity)
+            return _after_page(created, form)
+    return _render_page(form, None)
+
+
+@bp.route("/forward-plan/manage/<int:opportunity_id>/entry/<page>", methods=["GET", "POST"])
+@editable
+def entry_page(opportunity, page):
+    if page not in forms.ENTRY_PAGES:
+        raise NotFound("Page not found")
+    form = _page_form(page, opportunity)
+    if _saved(form):
+        try:
+            entry_steps.save_entry_page(opportunity, form.page_data(), current_user)
+        except DomainError as error:
+            _attach(form, error)
+        else:
+            return _after_page(opportunity, form)
+    return _render_page(form, opportunity)
+
+
+@bp.route("/forward-plan/manage/<int:opportunity_id>/entry/check", methods=["GET", "POST"])
+@editable
+def entry_check(opportunity):
+    form = ConfirmForm(submit_label="Save draft")
+    if opportunity.status == "draft" and form.validate_on_submit():
+        flash("Draft saved. Check it, then publish it in the forward plan.", "success")
+        return redirect(url_for(".manage_entry", opportunity_id=opportunity.id))
+    return render_template("pipeline/entry/check.html", title="Check your answers", form=form,
+                           opportunity=opportunity, flags=forms.FLAGS, reservations=RESERVATIONS,
+                           tiers=ACCREDITATION_TIERS, requirements=ACCREDITATION_REQUIREMENTS)
+
+
+@bp.get("/forward-plan/manage/category-matches")
+@commissioner_required
+def category_matches():
+    """The picker's matches as the buyer types (the page's script asks for them)."""
+    chosen, matches = entry_steps.category_choices(request.args.get("q", "")[:200],
+                                                   request.args.get("chosen"))
+    return render_template("pipeline/entry/_category_matches.html", chosen=chosen,
+                           matches=matches, q=request.args.get("q", "").strip()[:200])
 
 
 @bp.get("/forward-plan/manage/<int:opportunity_id>")

@@ -29,6 +29,10 @@ def _fill_date(page, group_label, day):
     group.get_by_label("Year").fill(str(day.year))
 
 
+def _continue(page):
+    page.get_by_role("button", name="Save and continue").click()
+
+
 def _people(app):
     with app.app_context():
         council = factories.make_org("Kirklees Council", org_type="commissioner")
@@ -48,20 +52,49 @@ def test_create_publish_question_answer_interest_award(app, page, live_server, c
     check_a11y()
     page.get_by_role("button", name="Add an entry").click()
     check_a11y()
+    # One page of questions at a time, each saved as it is sent.
     page.get_by_label("Title").fill("Young carers support service")
     page.get_by_label("Describe what you need").fill(
         "One-to-one support, group activities and respite for young carers aged 8 to 18.")
-    page.get_by_label("Main category (CPV code)").fill("85312000")
-    page.get_by_label("Where the service will be delivered").fill("Kirklees")
+    _continue(page)
+    # The main category is found by everyday words; the matches follow the typing.
+    expect(page.get_by_role("heading", name="What kind of service is it?")).to_be_visible()
+    page.get_by_label("Search for the main category").press_sequentially("young carers")
+    choice = page.get_by_label(
+        "Young carers support — Welfare services for children and young people (85311300)")
+    expect(choice).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("match ‘young carers’")
+    check_a11y()
+    choice.check()
+    _continue(page)
+    page.get_by_label("Councils, counties, regions or nations").fill("Kirklees")
+    _continue(page)
     page.get_by_label("Estimated value (optional)").fill("not sure")
-    page.get_by_role("button", name="Save draft").click()
+    _continue(page)
     expect(page.locator(".govuk-error-summary")).to_contain_text("estimated value")
     check_a11y()
     page.get_by_label("Estimated value (optional)").fill("£450,000")
+    _continue(page)
+    expect(page.get_by_role("heading", name="When will it happen?")).to_be_visible()
+    check_a11y()
+    _continue(page)
     page.get_by_label("Suitable for VCSEs").check()
     page.get_by_label("Consortium bids welcome").check()
+    check_a11y()
+    _continue(page)
+    check_a11y()  # social value
+    _continue(page)
+    _continue(page)  # contact
+    expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
+    check_a11y()
+    page.get_by_role("link", name="Change estimated value").click()
+    page.get_by_label("Estimated value (optional)").fill("£460,000")
+    _continue(page)
+    expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("£460,000 in total")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_role("heading", name="Young carers support service")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("everything publishing needs")
     check_a11y()
     _shot(page, "manage-entry")
     page.get_by_role("button", name="Publish in the forward plan").click()

@@ -100,7 +100,7 @@ def test_posting_a_package_keeps_typed_values_on_error(client, sign_in, world):
     response = _post(client, url, _package_form(**_date("closes_on", yesterday)))
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "govuk-error-summary" in html
-    assert 'href="#closes_on"' in html and 'id="closes_on-error"' in html
+    assert 'href="#closes_on-day"' in html and 'id="closes_on-error"' in html
     assert "The closing date must be today or in the future" in html
     assert "Carers&#39; peer support groups in south Leeds" in html
     assert 'value="£80,000"' in html

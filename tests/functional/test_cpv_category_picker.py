@@ -13,8 +13,9 @@ def org(make_org):
 
 
 @pytest.fixture
-def member(org, make_user, login):
-    user = make_user(org, role="member")
+def org_admin(org, make_user, login):
+    """Signed in as an administrator of `org`: only they (and site admins) change its profile."""
+    user = make_user(org, role="admin")
     login(user)
     return user
 
@@ -30,34 +31,34 @@ def visible(html):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-def test_mental_health_search_reads_plain_name_first(client, org, member):
+def test_mental_health_search_reads_plain_name_first(client, org, org_admin):
     text = visible(page(client, org, "mental health"))
     assert "3 results for ‘mental health’" in text
     assert "Mental health support — Community health services (85323000)" in text
     assert text.index("Mental health support") < text.index("Community health services")
 
 
-def test_employment_search_offers_employment_support_before_benefits(client, org, member):
+def test_employment_search_offers_employment_support_before_benefits(client, org, org_admin):
     text = visible(page(client, org, "employment"))
     assert "Employment support — Vocational rehabilitation services" in text
     assert text.index("Vocational rehabilitation") < text.index("Unemployment compensation")
 
 
-def test_domestic_abuse_and_wellbeing_searches_find_categories(client, org, member):
+def test_domestic_abuse_and_wellbeing_searches_find_categories(client, org, org_admin):
     for q, label in (("domestic abuse", "Domestic abuse support"),
                      ("wellbeing", "Health and wellbeing")):
         text = visible(page(client, org, q))
         assert "No categories match" not in text and f"{label} —" in text
 
 
-def test_add_button_names_the_plain_label_for_screen_readers(client, org, member):
+def test_add_button_names_the_plain_label_for_screen_readers(client, org, org_admin):
     html = page(client, org, "carers")
     assert re.search(r'Add<span class="govuk-visually-hidden"> Support for carers: 85312400 '
                      r"Welfare services not delivered through residential institutions</span>",
                      html)
 
 
-def test_a_code_search_and_browsing_look_as_before(client, org, member):
+def test_a_code_search_and_browsing_look_as_before(client, org, org_admin):
     html = page(client, org, "85312320")
     assert "Counselling services (85312320)" in visible(html)
     assert "app-picker__plain" not in html  # a code search offers no everyday name
@@ -66,7 +67,7 @@ def test_a_code_search_and_browsing_look_as_before(client, org, member):
     assert "85312320 Counselling services" in browse
 
 
-def test_a_plain_search_result_can_be_added(client, db, org, member):
+def test_a_plain_search_result_can_be_added(client, db, org, org_admin):
     response = client.post(f"/organisations/{org.id}/categories/add",
                            data={"code": "85323000", "q": "mental health"})
     assert response.status_code == 302

@@ -56,14 +56,26 @@ def test_the_parser_notices_a_missing_or_empty_legend():
     assert legends("<fieldset><legend><h1>Pick one</h1></legend></fieldset>") == ["Pick one"]
 
 
-def test_the_entry_form_asks_each_question_in_its_legend(client, login, people):
+ENTRY_QUESTIONS = {
+    "categories": ("Main category", "Who the service is for (optional)"),
+    "value": ("The value is",),
+    "timetable": ("Expected tender publication date (optional)", "Closing date (optional)"),
+    "route": ("Who can take part", "Reserved participation",
+              "Is the tier advisory or required?"),
+}
+
+
+@pytest.mark.parametrize("status", ["draft", "planned"])
+def test_the_entry_pages_ask_each_question_in_their_legends(client, login, people, status):
     login(people["officer"])
-    questions = ("Who the service is for (optional)", "The value is", "Who can take part",
-                 "Reserved participation", "Is the tier advisory or required?")
-    _assert_every_fieldset_has_a_question(client, "/forward-plan/manage/new", *questions)
-    entry = _entry(people["leeds"], people["officer"])
-    _assert_every_fieldset_has_a_question(
-        client, f"/forward-plan/manage/{entry.id}/edit", *questions)
+    entry = _entry(people["leeds"], people["officer"], status=status)
+    for page, questions in ENTRY_QUESTIONS.items():
+        _assert_every_fieldset_has_a_question(
+            client, f"/forward-plan/manage/{entry.id}/entry/{page}", *questions)
+    searched = client.post(f"/forward-plan/manage/{entry.id}/entry/categories",
+                           data={"cpv_q": "carers", "search": "1"})
+    found = legends(searched.get_data(as_text=True))
+    assert found and all(found) and "Main category" in found
 
 
 def test_the_import_page_asks_whether_to_publish(client, login, people):

@@ -41,8 +41,8 @@ def _unnamed_fieldsets(html):
 def _pages(people, entry, awarded):
     return [
         (None, "/forward-plan"),
-        (people["officer"], "/forward-plan/manage/new"),
-        (people["officer"], f"/forward-plan/manage/{entry.id}/edit"),
+        *[(people["officer"], f"/forward-plan/manage/{entry.id}/entry/{page}")
+          for page in ("categories", "value", "timetable", "route")],
         (people["officer"], "/forward-plan/manage/import"),
         (people["officer"], f"/forward-plan/manage/{awarded.id}/award"),
         (people["volunteer"], f"/forward-plan/{entry.id}/interest"),

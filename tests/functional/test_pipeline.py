@@ -12,7 +12,7 @@ from werkzeug.http import parse_options_header
 from portal.core.audit import AuditEvent
 from portal.core.mail import OutboxMessage
 from portal.pipeline import services
-from portal.pipeline.models import Opportunity, uk_now
+from portal.pipeline.models import SOCIAL_VALUE_THEMES, Opportunity, uk_now
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SOON = uk_now() + timedelta(days=20)
@@ -111,9 +111,37 @@ def _form(**overrides):
     return data
 
 
+ENTRY_PAGES = {
+    "about": ("title", "reference", "description", "outcomes"),
+    "categories": ("main_cpv_code", "additional_cpv", "client_groups"),
+    "areas": ("areas",),
+    "value": ("value_min", "value_max", "value_basis", "contract_months", "extension_months"),
+    "timetable": ("market_engagement_on", "engagement_details", "tender_publish_on",
+                  "question_date", "question_time", "closing_date", "closing_time",
+                  "contract_start_on"),
+    "route": ("procurement_route", "flags", "reservation", "reservation_area",
+              "accreditation_tier", "accreditation_requirement"),
+    "social-value": tuple(f"sv_{theme}" for theme in SOCIAL_VALUE_THEMES),
+    "contact": ("contact_role",),
+}
+
+
+def _post_entry(client, data):
+    """Answer the entry's pages in turn with the values of `_form`, then save the draft on
+    check-your-answers. Returns the first refused page's response, or the last one."""
+    pages = iter(ENTRY_PAGES.items())
+    url = "/forward-plan/manage/new/about"
+    for page, fields in pages:
+        response = client.post(url, data={k: v for k, v in data.items() if k in fields})
+        if response.status_code != 302:
+            return response
+        url = response.location
+    return client.post(url)
+
+
 def test_a_commissioner_creates_and_publishes_an_entry(client, login, people, db):
     login(people["officer"])
-    response = client.post("/forward-plan/manage/new", data=_form())
+    response = _post_entry(client, _form())
     assert response.status_code == 302, response.get_data(as_text=True)
     entry = db.session.scalar(select(Opportunity))
     assert entry.status == "draft" and entry.value_min == 1_200_000
@@ -128,30 +156,40 @@ def test_a_commissioner_creates_and_publishes_an_entry(client, login, people, db
     assert "Tier 2 is recommended, not required" in page and "Stage changed" in page
     actions = db.session.scalars(select(AuditEvent.action).where(
         AuditEvent.object_type == "Opportunity").order_by(AuditEvent.id)).all()
-    assert actions == ["opportunity.created", "opportunity.status_changed"]
+    # Made on the first page, saved by each later page that changed something (all but the
+    # contact page, left blank), then published.
+    assert actions == ["opportunity.created"] + ["opportunity.updated"] * 6 + [
+        "opportunity.status_changed"]
 
 
 def test_bad_input_is_shown_with_an_error_summary_and_kept(client, login, people, db):
     login(people["officer"])
-    response = client.post("/forward-plan/manage/new", data=_form(
-        areas="Leeds, Atlantis", value_min="lots", sv_wellbeing="150"))
+    response = _post_entry(client, _form(value_min="lots", contract_months="36"))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "govuk-error-summary" in page and "Enter the estimated value in pounds" in page
-    assert "Day opportunities" in page and "Leeds, Atlantis" in page
-    response = client.post("/forward-plan/manage/new", data=_form(areas="Leeds, Atlantis"))
-    assert "Atlantis" in response.get_data(as_text=True) and "could not find" in \
+    assert "Day opportunities" in page and 'value="lots"' in page and 'value="36"' in page
+    response = _post_entry(client, _form(areas="Leeds, Atlantis"))
+    assert "Leeds, Atlantis" in response.get_data(as_text=True) and "could not find" in \
         response.get_data(as_text=True)
-    response = client.post("/forward-plan/manage/new", data=_form(
-        procurement_route="open", accreditation_requirement="required"))
+    response = _post_entry(client, _form(procurement_route="open",
+                                         accreditation_requirement="required"))
     assert "only be required for grant funding" in response.get_data(as_text=True)
-    assert db.session.scalar(select(Opportunity.id)) is None
+    response = _post_entry(client, _form(sv_wellbeing="150"))
+    assert "Enter a whole percentage from 1 to 100" in response.get_data(as_text=True)
+    assert 'value="150"' in response.get_data(as_text=True)
+    # Each draft kept the pages before the refused one, and nothing that was refused.
+    value, areas, route, social = db.session.scalars(
+        select(Opportunity).order_by(Opportunity.id)).all()
+    assert value.main_cpv_code == "85311000" and value.value_min is None
+    assert value.contract_months is None and areas.areas == []
+    assert route.procurement_route is None and route.accreditation_tier is None
+    assert social.accreditation_tier == 2 and social.social_value == []
 
 
 def test_publishing_an_incomplete_draft_says_what_is_missing(client, login, people, db):
     login(people["officer"])
-    client.post("/forward-plan/manage/new", data={"title": "Just a title",
-                                                  "value_basis": "whole_life"})
+    client.post("/forward-plan/manage/new/about", data={"title": "Just a title"})
     entry = db.session.scalar(select(Opportunity))
     response = client.post(f"/forward-plan/manage/{entry.id}/stage/planned", follow_redirects=True)
     assert "Add a description before publishing" in response.get_data(as_text=True)
@@ -524,7 +562,7 @@ def test_an_open_entry_says_when_tenders_close_without_showing_markup(client, pe
 def test_a_complete_draft_made_through_the_form_is_not_told_it_needs_what_it_has(
         client, login, people, db):
     login(people["officer"])
-    client.post("/forward-plan/manage/new", data=_form())
+    _post_entry(client, _form())
     entry = db.session.scalar(select(Opportunity))
     page = client.get(f"/forward-plan/manage/{entry.id}").get_data(as_text=True)
     assert "everything publishing needs" in page and "still needs" not in page
@@ -547,13 +585,15 @@ def _field_error(html, field):
 def test_a_closing_date_before_the_tender_is_published_is_an_error_on_the_closing_date(
         client, login, people, db):
     login(people["officer"])
-    response = client.post("/forward-plan/manage/new", data=_form(
+    response = _post_entry(client, _form(
         tender_publish_on=["1", "3", "2027"], closing_date=["1", "2", "2027"]))
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and db.session.scalar(select(Opportunity)) is None
+    entry = db.session.scalar(select(Opportunity))
+    assert response.status_code == 200 and "/entry/timetable" in response.request.path
+    assert entry.closing_at is None and entry.tender_publish_on is None
     message = "The closing date must be on or after the tender publication date"
     assert message in _field_error(html, "closing_date")
-    assert f'<a href="#closing_date">{message}</a>' in html
+    assert f'<a href="#closing_date-day">{message}</a>' in html
 
 
 def test_opening_with_a_closing_date_before_the_tender_date_is_refused_on_the_field(
