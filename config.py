@@ -78,6 +78,9 @@ class Config:
     # Accreditation evidence, likewise (see portal/accreditation/evidence.py).
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", str(INSTANCE_DIR / "evidence"))
 
+    # The market map's counts are kept this long in each worker (portal/insight/cache.py).
+    INSIGHT_CACHE_SECONDS = _env_int("INSIGHT_CACHE_SECONDS", 300)
+
     PER_PAGE = 20
     API_MAX_PER_PAGE = 100
     DEMO_DATA_ALLOWED = True
@@ -101,6 +104,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     SESSION_COOKIE_SECURE = False
     MAIL_SERVER = ""
+    INSIGHT_CACHE_SECONDS = 0  # a test that needs the cache switches it on
 
 
 class ProductionConfig(Config):

@@ -59,17 +59,19 @@ def _init_search_and_changes(app):
     """Register the searchable document types, then what each commit is handed to, in order:
     the two indexes first, so the stored matches that follow read the new documents."""
     from portal.core import changes
+    from portal.insight import subscribers as insight
     from portal.matching import following
     from portal.matching.indexing import ORGANISATIONS
     from portal.pipeline.indexing import ENTRIES
     from portal.search import app as search
 
     search.init_app(app, ranked_type=ORGANISATIONS, listing_type=ENTRIES)
-    changes.init_app(app, [*search.subscribers(app), following.subscriber()])
+    changes.init_app(app, [*search.subscribers(app), following.subscriber(),
+                           insight.subscriber()])
 
 
 BLUEPRINT_PACKAGES = ("main", "accounts", "organisations", "pipeline", "accreditation", "matching",
-                      "alerts", "consortia", "admin", "api")
+                      "alerts", "consortia", "insight", "admin", "api")
 
 
 def _register_blueprints(app):
@@ -85,7 +87,7 @@ def _register_blueprints(app):
 # add to the shared `seed` and `bench` groups of portal/cli.py are listed too, so that importing
 # them adds their commands.
 COMMAND_MODULES = ("cli", "accreditation.cli", "alerts.cli", "matching.cli", "pipeline.cli",
-                   "bench.cli")
+                   "insight.cli", "bench.cli")
 
 
 def _register_commands(app):

@@ -16,7 +16,7 @@ mail_cli = AppGroup("mail", help="Outgoing email.")
 commands = [seed_cli, search_cli, users_cli, mail_cli]  # and `prepare`, below
 
 # Packages whose `demo` module (with `load_demo(progress)`) adds to `flask seed demo`, in order.
-DEMO_PACKAGES = ("pipeline", "accreditation", "matching", "consortia")
+DEMO_PACKAGES = ("pipeline", "accreditation", "matching", "consortia", "insight")
 
 
 def progress_printer(label, total=None, every=500):
@@ -92,10 +92,13 @@ def prepare(ctx):
     old. A second start does each check cheaply and loads the app once."""
     from flask_migrate import upgrade
 
+    from portal.insight.cli import contracts_sync
+
     upgrade()
     ctx.invoke(seed_reference)
     if current_app.config["DEMO_DATA_ALLOWED"]:
         ctx.invoke(seed_demo, if_empty=True)
+    ctx.invoke(contracts_sync)
     ctx.invoke(search_rebuild, if_needed=True)
 
 

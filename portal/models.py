@@ -9,5 +9,6 @@ from portal.accreditation import models as _accreditation  # noqa: F401,E402
 from portal.matching import models as _matching  # noqa: F401,E402
 from portal.alerts import models as _alerts  # noqa: F401,E402
 from portal.consortia import models as _consortia  # noqa: F401,E402
+from portal.insight import models as _insight  # noqa: F401,E402
 # Last: importing portal.api loads the API's route modules, which need every model above.
 from portal.api.models import ApiToken  # noqa: F401,E402

@@ -24,7 +24,7 @@ from portal import create_app
 from portal.extensions import db as _db
 from tests import factories
 
-REFERENCE_TABLES = {"cpv_code", "area", "vocabulary_term"}
+REFERENCE_TABLES = {"cpv_code", "area", "area_cover", "vocabulary_term"}
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -9,9 +9,13 @@ from portal.api.blueprint import bp
 #   /suppliers (the register of accredited providers)             suppliers.py
 #   /opportunities/<id>/matches, /suppliers/<id>/recommendations  matches.py
 #   /teaming-posts, /consortia, /consortia/<id>                   teaming.py
+#   /commissioners/<id>/contracts                                 contracts.py
+#   /commissioners/<id>/insight                                   insight.py
 # The API sits above the domains: it imports their services, they never import it.
 from portal.api import views  # noqa: F401
 from portal.api import opportunities  # noqa: F401
 from portal.api import suppliers  # noqa: F401
 from portal.api import matches  # noqa: F401
 from portal.api import teaming  # noqa: F401
+from portal.api import insight  # noqa: F401
+from portal.api import contracts  # noqa: F401

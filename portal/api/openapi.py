@@ -71,6 +71,8 @@ def build_document(with_reference_values=True):
                  {"name": "accreditation", "description": "Accredited providers"},
                  {"name": "matching", "description": "Suppliers for entries, and entries for "
                                                      "suppliers"},
+                 {"name": "consortia", "description": "Teaming, consortia and sub-contracting"},
+                 {"name": "insight", "description": "Buyers' published figures and contracts"},
                  {"name": "service", "description": "Service status"}],
         "paths": {},
         "components": {"schemas": {}, "responses": _responses(),

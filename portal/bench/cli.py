@@ -135,3 +135,19 @@ def bench_judged(pairs, unjudged_path):
         raise click.ClickException(str(error)) from None
     for line in lines:
         click.echo(line)
+
+
+@bench_cli.command("insight")
+@click.option("--suppliers", default=100_000, show_default=True,
+              type=click.IntRange(1, 1_000_000), help="How many organisations to generate.")
+@click.option("--opportunities", default=10_000, show_default=True,
+              type=click.IntRange(1, 1_000_000),
+              help="How many forward-plan entries to generate (all one buyer's).")
+def bench_insight(suppliers, opportunities):
+    """Time the insight pages (dashboard, report, market map, transparency) on a temporary
+    database at the given scale; print one line per page."""
+    from portal.bench.insight import run
+
+    for line in run(suppliers, opportunities,
+                    progress=lambda message: click.echo(f"  {message}", err=True)):
+        click.echo(line)

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 
 from config import BASE_DIR
 from portal.extensions import db
-from portal.reference.models import Area, CpvCode, VocabularyTerm
+from portal.reference.models import Area, AreaCover, CpvCode, VocabularyTerm
 
 SEED_DIR = BASE_DIR / "seed"
 CPV_LEVELS = ("division", "group", "class", "category", "subcategory")
@@ -37,6 +37,7 @@ def load_reference(progress=None):
         "areas": _sync_by_key(Area, area_rows(), report, "areas"),
         "vocabulary_terms": _sync_terms(term_rows(), report),
     }
+    counts["area_cover"] = _sync_area_cover(area_rows(), report)
     db.session.commit()
     return counts
 
@@ -62,6 +63,29 @@ def area_rows():
          **{column: row[column] or None for column in columns}}
         for row in read_seed_csv("reference/areas.csv")
     ]
+
+
+def area_cover_rows(areas):
+    """Every (listed area, area it counts in) pair: itself, its ancestors and its descendants."""
+    parents = {row["code"]: [row[c] for c in ("county_code", "region_code", "country_code")
+                             if row[c]] for row in areas}
+    pairs = set()
+    for code, ancestors in parents.items():
+        for other in (code, *ancestors):
+            pairs.update({(code, other), (other, code)})
+    return [{"area_code": a, "unit_code": b} for a, b in sorted(pairs)
+            if a in parents and b in parents]
+
+
+def _sync_area_cover(areas, report):
+    rows = area_cover_rows(areas)
+    existing = {tuple(r) for r in db.session.execute(select(AreaCover.area_code,
+                                                            AreaCover.unit_code))}
+    missing = [r for r in rows if (r["area_code"], r["unit_code"]) not in existing]
+    if missing:
+        db.session.execute(insert(AreaCover), missing)
+    report(f"area cover: {len(missing)} added, {len(rows)} in seed")
+    return len(rows)
 
 
 def term_rows():

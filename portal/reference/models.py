@@ -57,3 +57,16 @@ class VocabularyTerm(db.Model):
     vocabulary: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
     value: Mapped[str] = mapped_column(String(120), nullable=False)
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+
+class AreaCover(db.Model):
+    """An area listed by a profile or an entry, and an area it counts in on a map: itself,
+    every area inside it (London covers Hackney) and every area it is inside (Hackney counts
+    in London). Derived from the areas by `flask seed reference`."""
+
+    __tablename__ = "area_cover"
+
+    area_code: Mapped[str] = mapped_column(ForeignKey("area.code", ondelete="CASCADE"),
+                                           primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("area.code", ondelete="CASCADE"),
+                                           primary_key=True, index=True)
