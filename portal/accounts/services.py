@@ -35,7 +35,9 @@ def validate_organisation_details(org_type, details):
     cleaned["charity_number"] = normalise_charity_number(details.get("charity_number"))
     cleaned["company_number"] = normalise_company_number(details.get("company_number"))
     cleaned["postcode"] = normalise_postcode(details.get("postcode"))
-    Organisation().set_type(org_type, details.get("legal_form"))
+    draft = Organisation(charity_number=cleaned["charity_number"])
+    draft.set_type(org_type, details.get("legal_form"))
+    draft.check_charity_number()
     return cleaned
 
 

@@ -42,6 +42,9 @@ LEGAL_FORMS = {
         "independent_assessor": "Independent assessment organisation",
     },
 }
+# Legal forms that are registered charities, so come with a charity number.
+CHARITY_FORMS = {"registered_charity": "a registered charity has one",
+                 "cio": "a charitable incorporated organisation is a registered charity"}
 # Bands follow the income bands used in the NCVO Civil Society Almanac.
 INCOME_BANDS = {
     "micro": ("Under £10,000", 0, 10_000),
@@ -260,6 +263,12 @@ class Organisation(TimestampMixin, db.Model):
             raise DomainError("Choose a legal form that fits the type of organisation",
                               field="legal_form")
         self.org_type, self.legal_form = org_type, legal_form or None
+
+    def check_charity_number(self):
+        """A registered charity, a CIO among them, has a charity number."""
+        if self.legal_form in CHARITY_FORMS and not self.charity_number:
+            raise DomainError(f"Enter the charity number: {CHARITY_FORMS[self.legal_form]}",
+                              field="charity_number")
 
     def set_income(self, latest_income, income_band=None):
         """Record income; the band follows the figure when one is given."""

@@ -129,6 +129,7 @@ def _clean_email(value):
 
 
 def _apply_profile(org, data):
+    registration = (org.legal_form, org.charity_number)  # checked again only if changed
     if "name" in data:
         name = _clean_text(data["name"])
         if not name:
@@ -152,6 +153,8 @@ def _apply_profile(org, data):
             setattr(org, name, _clean_count(name, data[name]))
     if "contact_email" in data:
         org.contact_email = _clean_email(data["contact_email"])
+    if (org.legal_form, org.charity_number) != registration:
+        org.check_charity_number()
     if "latest_income" in data or "income_band" in data:
         if (data.get("latest_income") or 0) >= MAX_POUNDS:
             raise DomainError("Enter a smaller amount for latest annual income",

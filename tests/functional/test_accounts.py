@@ -71,6 +71,15 @@ def test_registration_errors_keep_what_was_typed(client):
     assert 'value="Typed Name Trust"' in html and 'value="E1 6AN"' in html
 
 
+def test_a_cio_needs_its_charity_number(client):
+    client.post("/register", data={"org_type": "vcse"})
+    response = client.post("/register/organisation", data={
+        "name": "Riverside Befriending", "legal_form": "cio", "postcode": "E1 6AN"})
+    page = response.get_data(as_text=True)
+    assert "Enter the charity number" in page and 'href="#charity_number"' in page
+    assert client.get("/register/you").headers["Location"].endswith("/register/organisation")
+
+
 def test_legal_form_must_fit_type(client):
     client.post("/register", data={"org_type": "commissioner"})
     response = client.post("/register/organisation", data={
@@ -85,7 +94,8 @@ def test_legal_form_must_fit_type(client):
 ])
 def test_weak_passwords_refused(client, password, message):
     client.post("/register", data={"org_type": "vcse"})
-    client.post("/register/organisation", data={"name": "X", "legal_form": "cio", "postcode": "E1 6AN"})
+    client.post("/register/organisation", data={"name": "X", "legal_form": "cio",
+                                                "charity_number": "1123456", "postcode": "E1 6AN"})
     client.post("/register/you", data={"name": "Ada", "email": "founder@example.org"})
     client.post("/register/check", data={})
     response = client.post("/register/password", data={"password": password, "confirm": password})

@@ -53,7 +53,7 @@ def test_every_form_in_the_portal_gets_the_text_checks(app):
 def test_registration_refuses_an_unsafe_organisation_name(client, name, message):
     client.post("/register", data={"org_type": "vcse"})
     page = page_of(client.post("/register/organisation", data={
-        "name": name, "legal_form": "cio", "postcode": "LS1 1UR"}))
+        "name": name, "legal_form": "cio", "charity_number": "1123456", "postcode": "LS1 1UR"}))
     assert message in page and 'href="#name"' in page
     # Nothing was kept: the next step still sends the person back to this one.
     assert client.get("/register/you").headers["Location"].endswith("/register/organisation")
@@ -62,7 +62,7 @@ def test_registration_refuses_an_unsafe_organisation_name(client, name, message)
 def test_registration_refuses_an_unsafe_persons_name(client):
     client.post("/register", data={"org_type": "vcse"})
     client.post("/register/organisation", data={"name": "Riverside", "legal_form": "cio",
-                                                "postcode": "LS1 1UR"})
+                                                "charity_number": "1123456", "postcode": "LS1 1UR"})
     page = page_of(client.post("/register/you", data={"name": f"Ada{RLO} Founder",
                                                       "email": "ada@example.org"}))
     assert f"Full name {DIRECTION}" in page
