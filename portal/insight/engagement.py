@@ -35,11 +35,13 @@ class Engagement:
 
 def _counts(model, dated, conditions, extra=()):
     """{(size, year, quarter): count} for `model` rows (interests or questions) in one pass."""
-    year, quarter = extract("year", dated), func.floor((extract("month", dated) + 2) / 3)
-    stmt = (select(size_class(), year, quarter, func.count()).select_from(model)
+    # One object per expression, so PostgreSQL sees the same bound values in SELECT and GROUP BY.
+    size, year = size_class(), extract("year", dated)
+    quarter = func.floor((extract("month", dated) + 2) / 3)
+    stmt = (select(size, year, quarter, func.count()).select_from(model)
             .join(Opportunity, model.opportunity_id == Opportunity.id)
             .join(Organisation, model.organisation_id == Organisation.id)
-            .where(*conditions, *extra).group_by(size_class(), year, quarter))
+            .where(*conditions, *extra).group_by(size, year, quarter))
     return {(size, int(y), int(q)): n for size, y, q, n in db.session.execute(stmt).all()}
 
 

@@ -74,12 +74,13 @@ def _cover(parent=None):
             .where(AreaCover.unit_code.in_(unit_codes)).subquery("cover"))
 
 
-def _group():
-    return func.substr(organisation_cpv.c.cpv_code, 1, 3)
+# A CPV group is a code's first three digits. One expression object, used in SELECT, WHERE and
+# GROUP BY alike, so that PostgreSQL sees the same bound values in each.
+GROUP = func.substr(organisation_cpv.c.cpv_code, 1, 3)
 
 
 def _serving(cover):
-    return (select(_group(), cover.c.unit_code)
+    return (select(GROUP, cover.c.unit_code)
             .select_from(Organisation)
             .join(organisation_cpv, organisation_cpv.c.organisation_id == Organisation.id)
             .join(organisation_area, organisation_area.c.organisation_id == Organisation.id)
@@ -90,9 +91,9 @@ def _serving(cover):
 def vcse_counts(cover, groups=None):
     stmt = _serving(cover).where(Organisation.org_type == "vcse")
     if groups:
-        stmt = stmt.where(_group().in_(groups))
+        stmt = stmt.where(GROUP.in_(groups))
     stmt = stmt.add_columns(func.count(func.distinct(Organisation.id))).group_by(
-        _group(), cover.c.unit_code)
+        GROUP, cover.c.unit_code)
     return {(g, u): n for g, u, n in db.session.execute(stmt).all()}
 
 
@@ -105,9 +106,9 @@ def accredited_counts(cover, today, groups=None):
             .group_by(AccreditationRecord.organisation_id).subquery())
     stmt = _serving(cover).join(best, best.c.org_id == Organisation.id)
     if groups:
-        stmt = stmt.where(_group().in_(groups))
+        stmt = stmt.where(GROUP.in_(groups))
     stmt = stmt.add_columns(best.c.tier, func.count(func.distinct(Organisation.id))).group_by(
-        _group(), cover.c.unit_code, best.c.tier)
+        GROUP, cover.c.unit_code, best.c.tier)
     counts = {}
     for group, unit, tier, n in db.session.execute(stmt).all():
         counts.setdefault((group, unit), {})[tier] = n

@@ -8,7 +8,7 @@ at every start-up costs a few reads.
 import csv
 import gzip
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from config import BASE_DIR
 from portal.extensions import db
@@ -81,10 +81,16 @@ def _sync_area_cover(areas, report):
     rows = area_cover_rows(areas)
     existing = {tuple(r) for r in db.session.execute(select(AreaCover.area_code,
                                                             AreaCover.unit_code))}
+    wanted = {(r["area_code"], r["unit_code"]) for r in rows}
     missing = [r for r in rows if (r["area_code"], r["unit_code"]) not in existing]
+    stale = existing - wanted
     if missing:
         db.session.execute(insert(AreaCover), missing)
-    report(f"area cover: {len(missing)} added, {len(rows)} in seed")
+    for area_code, unit_code in stale:
+        db.session.execute(delete(AreaCover).where(AreaCover.area_code == area_code,
+                                                   AreaCover.unit_code == unit_code))
+    report(f"area cover: {len(missing)} added, 0 updated, {len(stale)} removed, "
+           f"{len(rows)} in seed")
     return len(rows)
 
 

@@ -28,7 +28,7 @@ def test_reference_counts_match_the_seed(db):
 def test_loading_again_changes_nothing(db):
     messages = []
     counts = load_reference(progress=messages.append)
-    assert counts == {"cpv_codes": 9454, "areas": 395, "vocabulary_terms": 65}
+    assert counts == {"cpv_codes": 9454, "areas": 395, "vocabulary_terms": 65, "area_cover": 2139}
     assert all("0 added, 0 updated" in message for message in messages)
 
 
