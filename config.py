@@ -58,6 +58,11 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per minute;200 per day")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;50 per day")
+    # Two-step sign-in (an authenticator app): site admins, everyone at an accreditation body and
+    # a buyer's admins must set it up; anyone else may. MFA_KEY seals the apps' secrets at rest
+    # (derived from SECRET_KEY when unset: set it so that changing SECRET_KEY keeps them).
+    MFA_REQUIRED_FOR_ROLES = _env_bool("MFA_REQUIRED_FOR_ROLES", True)
+    MFA_KEY = os.environ.get("MFA_KEY", "")
 
     # Email: SMTP when MAIL_SERVER is set, otherwise stored in the outbox (site admins can read it).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -105,6 +110,7 @@ class TestingConfig(Config):
     SESSION_COOKIE_SECURE = False
     MAIL_SERVER = ""
     INSIGHT_CACHE_SECONDS = 0  # a test that needs the cache switches it on
+    MFA_REQUIRED_FOR_ROLES = False  # tests of two-step sign-in switch it on
 
 
 class ProductionConfig(Config):

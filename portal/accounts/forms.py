@@ -1,6 +1,10 @@
 """Forms for registration, signing in, passwords and team membership."""
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, SelectChoice, PasswordField, RadioField, StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput, GovCheckboxesInput, GovPasswordInput, GovSubmitInput, GovTextInput,
+)
+from wtforms import (
+    BooleanField, EmailField, SelectChoice, PasswordField, RadioField, StringField, SubmitField,
+)
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, ValidationError
 
 from portal.accounts.passwords import password_problem
@@ -151,3 +155,55 @@ class ApiTokenForm(PortalForm):
                        validators=[InputRequired("Enter a name for the token"),
                                    Length(max=80, message="Name must be 80 characters or fewer")])
     submit = SubmitField("Create token", widget=GovSubmitInput())
+
+
+def _six_digits(form, field):
+    code = "".join((field.data or "").split())
+    if not (len(code) == 6 and code.isdigit()):
+        raise ValidationError("The code must be 6 digits, like 123456")
+
+
+def _authenticator_code(label="Code from your authenticator app"):
+    return StringField(label, widget=GovTextInput(),
+                       description="The 6-digit code the app shows now, for example 123456",
+                       validators=[InputRequired("Enter the 6-digit code from your authenticator "
+                                                 "app"), Length(max=20), _six_digits])
+
+
+class AuthenticatorCodeForm(PortalForm):
+    code = _authenticator_code()
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class RecoveryCodeForm(PortalForm):
+    code = StringField("Recovery code", widget=GovTextInput(),
+                       description="One of the codes you saved when you set up two-step sign-in, "
+                                   "for example abcde-fgh23",
+                       validators=[InputRequired("Enter a recovery code"),
+                                   Length(max=40, message="Recovery codes are 10 characters")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class QuestionCheckbox(GovCheckboxInput):
+    """One checkbox inside a fieldset whose legend (from the template) asks the question, with
+    no empty hint for aria-describedby to point at."""
+
+    def map_gov_params(self, field, **kwargs):
+        params = GovCheckboxesInput.map_gov_params(self, field, **kwargs)
+        if not (params.get("hint") or {}).get("text"):
+            params.pop("hint", None)
+        return params
+
+
+class SavedCodesForm(PortalForm):
+    saved = BooleanField("I have saved these recovery codes somewhere safe",
+                         widget=QuestionCheckbox(),
+                         validators=[InputRequired("Confirm you have saved your recovery codes")])
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class TurnOffMfaForm(PortalForm):
+    password = PasswordField("Password", widget=GovPasswordInput(),
+                             validators=[InputRequired("Enter your password"), Length(max=128)])
+    code = _authenticator_code()
+    submit = SubmitField("Turn off two-step sign-in", widget=GovSubmitInput())

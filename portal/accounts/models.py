@@ -32,9 +32,18 @@ class User(UserMixin, TimestampMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime)
     session_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    # Two-step sign-in: the authenticator secret is stored sealed (portal/accounts/totp.py) and
+    # the last time step used, so that no code is accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set when an administrator resets a lost device: the person sets it up again to continue.
+    mfa_reset_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     organisation = relationship("Organisation", back_populates="members",
                                 foreign_keys=[organisation_id])
+    recovery_codes = relationship("RecoveryCode", back_populates="user",
+                                  cascade="all, delete-orphan")
 
     def set_password(self, password):
         self.password_hash = generate_password_hash(password)
@@ -71,6 +80,67 @@ class User(UserMixin, TimestampMixin, db.Model):
             raise DomainError("Unknown account status")
         self.status = status
         self.session_version += 1
+
+    @property
+    def mfa_enabled(self):
+        return self.mfa_enabled_at is not None
+
+    @property
+    def in_mfa_role(self):
+        """Roles that must use two-step sign-in: site admins, everyone at an accreditation body
+        (its members assess, its admins form the board) and a buyer's admins."""
+        if self.is_site_admin:
+            return True
+        org_type = self.organisation.org_type if self.organisation else None
+        return org_type == "accreditation_body" or (org_type == "commissioner"
+                                                     and self.org_role == "admin")
+
+    def turn_on_mfa(self, sealed_secret, step, recovery_codes):
+        if self.mfa_enabled:
+            raise DomainError("Two-step sign-in is already on")
+        self.totp_secret, self.totp_last_step = sealed_secret, step
+        self.mfa_enabled_at, self.mfa_reset_at = utcnow(), None
+        self.set_recovery_codes(recovery_codes)
+
+    def set_recovery_codes(self, codes):
+        """Replace every recovery code (used or not) with hashes of `codes`."""
+        self.recovery_codes = [RecoveryCode.for_code(code) for code in codes]
+
+    def turn_off_mfa(self):
+        self.totp_secret = self.totp_last_step = self.mfa_enabled_at = None
+        self.recovery_codes = []
+
+    def reset_mfa(self):
+        """A lost device: two-step sign-in is cleared, must be set up again, and every session
+        ends (the device may still be signed in)."""
+        self.turn_off_mfa()
+        self.mfa_reset_at = utcnow()
+        self.session_version += 1
+
+    @property
+    def unused_recovery_codes(self):
+        return [code for code in self.recovery_codes if code.used_at is None]
+
+
+class RecoveryCode(db.Model):
+    """A single-use code for signing in without the authenticator; stored as a password hash."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    code_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user = relationship("User", back_populates="recovery_codes")
+
+    @classmethod
+    def for_code(cls, code):
+        return cls(code_hash=generate_password_hash(code))
+
+    def matches(self, code):
+        return self.used_at is None and check_password_hash(self.code_hash, code)
 
 
 def hash_token(token):

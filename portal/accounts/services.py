@@ -339,6 +339,8 @@ def export_personal_data(user):
             "last_sign_in_at": user.last_sign_in_at.isoformat() if user.last_sign_in_at else None,
             "organisation": user.organisation.name if user.organisation else None,
             "organisation_role": user.org_role if user.organisation else None,
+            # That it is on, never the secret or the recovery codes.
+            "two_step_sign_in_since": user.mfa_enabled_at.isoformat() if user.mfa_enabled else None,
         },
         "activity": [{"when": e.occurred_at.isoformat(), "action": e.action,
                       "object": e.object_type, "object_id": e.object_id} for e in events],

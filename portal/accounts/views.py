@@ -1,5 +1,4 @@
 """Registration journey, sign in and out, email confirmation, passwords and team management."""
-import time
 from urllib.parse import urlsplit
 
 from flask import (abort, current_app, flash, jsonify, redirect, render_template, request, session,
@@ -7,7 +6,7 @@ from flask import (abort, current_app, flash, jsonify, redirect, render_template
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts import bp
-from portal.accounts import forms, services
+from portal.accounts import forms, mfa_views, services
 from portal.core.exceptions import DomainError
 from portal.core.forms import ConfirmForm
 from portal.extensions import limiter
@@ -191,11 +190,12 @@ def sign_in():
             form.password.data = ""
             _form_error(form, error)
         else:
-            session.clear()  # a fresh session on sign-in: no fixation
-            login_user(user, remember=False)
-            session["signed_in_at"] = time.time()
+            destination = _safe_next(request.args.get("next")) or _home_for(user)
+            if user.mfa_enabled:
+                return mfa_views.ask_for_code(user, destination)
+            mfa_views.start_session(user)  # a fresh session on sign-in: no fixation
             services.record_sign_in(user)
-            return redirect(_safe_next(request.args.get("next")) or _home_for(user))
+            return mfa_views.after_password(user, destination)
     return render_template("accounts/sign_in.html", form=form, title="Sign in")
 
 

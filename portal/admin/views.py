@@ -2,11 +2,13 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal.accounts import mfa
 from portal.accounts import services as account_services
 from portal.admin import bp
 from portal.admin import services
 from portal.admin.forms import VerifyForm
 from portal.core.exceptions import DomainError
+from portal.core.forms import ConfirmForm
 from portal.core.routing import page_arg
 from portal.organisations.forms import attach_error
 
@@ -35,6 +37,25 @@ def set_user_status(user_id, status):
     user = account_services.set_user_status(current_user, user_id, status)
     flash(f"{user.email} is now {status}.", "success")
     return redirect(request.referrer or url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/two-step-reset", methods=["GET", "POST"])
+def reset_user_mfa(user_id):
+    user = mfa.user_for_reset(current_user, user_id)
+    form = ConfirmForm(submit_label="Reset two-step sign-in")
+    if form.validate_on_submit():
+        try:
+            mfa.reset_by_site_admin(current_user, user_id)
+        except DomainError as error:
+            form.form_errors.append(error.message)
+            form._errors = None
+        else:
+            flash(f"Two-step sign-in for {user.email} is reset. They will set it up again when "
+                  "they next sign in, and we have emailed them.", "success")
+            return redirect(url_for("admin.users", q=user.email))
+    return render_template("accounts/mfa_reset.html", form=form, member=user,
+                           back=url_for("admin.users", q=user.email),
+                           title=f"Reset two-step sign-in for {user.name}?"[:200])
 
 
 @bp.get("/organisations")
