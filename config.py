@@ -97,6 +97,8 @@ class Config:
 class DevelopmentConfig(Config):
     # The embedded default serves plain http on 127.0.0.1, so the cookie cannot demand https.
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    # The demo's commissioner, assessor and site admin sign in with a password alone unless asked.
+    MFA_REQUIRED_FOR_ROLES = _env_bool("MFA_REQUIRED_FOR_ROLES", False)
 
 
 class TestingConfig(Config):
