@@ -4,9 +4,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput, GovFileInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
 )
 from wtforms import (
-    BooleanField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField,
-    SubmitField, TextAreaField,
+    BooleanField, IntegerField, RadioField, SelectChoice, SelectField, SelectMultipleField,
+    StringField, SubmitField, TextAreaField,
 )
+from wtforms.widgets import HiddenInput
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.accreditation.models import ANSWER_STATUSES, OUTCOMES, VERDICTS
@@ -93,6 +94,12 @@ class AnswerForm(PortalForm):
         from portal.accreditation.evidence import max_bytes
         # Read one byte past the limit: enough to know a file is too large without keeping it.
         return storage.filename, storage.stream.read(max_bytes() + 1)
+
+
+class UseCertificateForm(PortalForm):
+    """The button under a certificate on the profile: which credential to give as evidence."""
+    credential = IntegerField(widget=HiddenInput(),
+                              validators=[InputRequired("Choose a certificate")])
 
 
 class SubmitForm(PortalForm):

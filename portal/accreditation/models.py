@@ -12,6 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core import files
 from portal.core.exceptions import DomainError
 from portal.core.mixins import TimestampMixin, utcnow
 from portal.extensions import db
@@ -164,6 +165,9 @@ class Standard(db.Model):
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False)
     evidence_guidance: Mapped[str | None] = mapped_column(Text)
+    # A kind of profile credential (like "insurance") whose certificate can be given as
+    # evidence here without uploading it again.
+    reuses_credential: Mapped[str | None] = mapped_column(String(20))
     from_rank: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
 
@@ -330,6 +334,10 @@ class Evidence(db.Model):
 
     application = relationship("Application", back_populates="evidence")
     standard = relationship("Standard")
+
+
+# Renewals, and certificates given from the profile, point at the same stored file.
+files.named_by(Evidence.stored_name)
 
 
 class Assignment(db.Model):

@@ -3,8 +3,9 @@
 A scheme document is the same shape in seed/accreditation/*.yaml and in the site admin's editor:
 slug, name, summary, levels (rank, name, suits, income_bands, max_contract_value,
 validity_months, optional tier) and standards (code, area, title, description, evidence,
-from_level). Publishing a document that differs from the current version adds a new version;
-nothing already published is touched.
+from_level, and optionally reuses_credential: the kind of profile credential, like insurance,
+whose certificate an applicant can give as evidence). Publishing a document that differs from
+the current version adds a new version; nothing already published is touched.
 """
 import hashlib
 import json
@@ -17,7 +18,7 @@ from portal.accreditation.models import RecognisedMark, Level, Scheme, SchemeVer
 from portal.core import audit
 from portal.core.exceptions import DomainError, NotFound
 from portal.extensions import db
-from portal.organisations.models import INCOME_BANDS
+from portal.organisations.models import CREDENTIAL_KINDS, INCOME_BANDS
 from portal.reference.loaders import SEED_DIR
 
 SEED_FOLDER = SEED_DIR / "accreditation"
@@ -85,7 +86,7 @@ def _standard(item, position, ranks):
     from_level = _whole(item, "from_level", f"{where} ({code})", 1, 10, default=1)
     if from_level not in ranks:
         raise _problem(f"{where} ({code}): from_level must be one of the levels' ranks")
-    return {
+    standard = {
         "code": code,
         "area": _text(item, "area", f"{where} ({code})", 120),
         "title": _text(item, "title", f"{where} ({code})", 200),
@@ -93,6 +94,18 @@ def _standard(item, position, ranks):
         "evidence": _text(item, "evidence", f"{where} ({code})", 4000, required=False),
         "from_level": from_level,
     }
+    reuses = item.get("reuses_credential")
+    if reuses is not None:
+        # Only when given, so documents written before it existed keep their digest.
+        standard["reuses_credential"] = _credential_kind(reuses, f"{where} ({code})")
+    return standard
+
+
+def _credential_kind(value, where):
+    if value not in CREDENTIAL_KINDS:
+        raise _problem(f"{where}: reuses_credential must be one of "
+                       + ", ".join(CREDENTIAL_KINDS))
+    return value
 
 
 def check_document(data):
@@ -156,6 +169,7 @@ def _build_version(scheme, document, number, actor_id):
                       for lv in document["levels"]]
     version.standards = [Standard(code=s["code"], area=s["area"], title=s["title"],
                                   description=s["description"], evidence_guidance=s["evidence"],
+                                  reuses_credential=s.get("reuses_credential"),
                                   from_rank=s["from_level"], position=i)
                          for i, s in enumerate(document["standards"], 1)]
     scheme.versions.append(version)

@@ -261,7 +261,7 @@ def standard_of(application, standard_id):
     return standard
 
 
-def _require_editable(application):
+def require_editable(application):
     if not application.is_editable:
         raise DomainError("This application has been submitted and cannot be changed now")
 
@@ -294,7 +294,7 @@ def save_answer(application, standard_id, data, upload, actor):
     or None. A bad file raises DomainError before anything is written, so earlier answers and
     evidence are kept and the form can be shown again with what was typed.
     """
-    _require_editable(application)
+    require_editable(application)
     standard = standard_of(application, standard_id)
     mark = _mark(standard, data.get("mark_id"))
     narrative = _clean(data.get("narrative"), MAX_NARRATIVE, "narrative", "Your answer")
@@ -318,24 +318,18 @@ def save_answer(application, standard_id, data, upload, actor):
 
 def remove_evidence(application, evidence_id, actor):
     """Take a file off an application that can still be changed."""
-    _require_editable(application)
+    require_editable(application)
     item = next((e for e in application.evidence if e.id == evidence_id), None)
     if item is None:
         raise NotFound("Evidence not found")
-    stored_name, shared = item.stored_name, _shared(item)
+    stored_name = item.stored_name
     application.evidence.remove(item)
     audit.record("accreditation.evidence_removed", application, actor_id=actor.id,
                  filename=item.filename)
     db.session.commit()
-    if not shared:
-        files.discard(stored_name)
+    # Kept while a renewal, or the profile the certificate came from, still names the file.
+    files.discard(stored_name)
     return item
-
-
-def _shared(item):
-    # Renewals point at the same stored file as the application they came from.
-    return db.session.scalar(select(db.func.count(Evidence.id)).where(
-        Evidence.stored_name == item.stored_name)) > 1
 
 
 @dataclass

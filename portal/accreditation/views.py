@@ -6,7 +6,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from portal.accreditation import bp, forms, register, schemes, services
+from portal.accreditation import bp, certificates, forms, register, schemes, services
 from portal.accreditation.evidence import KINDS, max_bytes
 from portal.core.downloads import send_download
 from portal.core.exceptions import DomainError, NotFound
@@ -137,7 +137,25 @@ def answer(application, standard_id):
                            application=application, standard=standard,
                            evidence=application.evidence_for(standard),
                            remove_form=ConfirmForm(), kinds=KINDS,
-                           max_mb=max_bytes() // (1024 * 1024))
+                           max_mb=max_bytes() // (1024 * 1024),
+                           profile=certificates.profile_certificates(application, standard))
+
+
+@bp.post("/accreditation/applications/<int:app_id>/standards/<int:standard_id>/certificate")
+@applicant
+def use_certificate(application, standard_id):
+    form = forms.UseCertificateForm()
+    if form.validate_on_submit():
+        try:
+            item = certificates.use_credential(application, standard_id, form.credential.data,
+                                               current_user)
+        except NotFound:
+            raise
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"Added {item.filename} from your profile as evidence", "success")
+    return redirect(url_for(".answer", app_id=application.id, standard_id=standard_id))
 
 
 def _next_task(application, standard):

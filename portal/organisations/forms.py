@@ -3,8 +3,9 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
+    GovDateInput, GovFileInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
 )
 from wtforms import (
     Field, HiddenField, IntegerField, RadioField, SelectChoice, SelectField, SelectMultipleField,
@@ -12,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
+from portal.core import files
 from portal.core.exceptions import DomainError
 from portal.core.forms import PortalForm
 from portal.core.widgets import Checkboxes, Radios
@@ -265,6 +267,7 @@ class CredentialForm(PortalForm):
         message="Enter the amount of cover in pounds, like £5,000,000")
     expires_on = DateField("Expiry date (optional)", noun="expiry date",
                            description="For example, 31 3 2027. Leave blank if it does not expire.")
+    file = FileField("Upload the document (optional)", widget=GovFileInput())
     submit = SubmitField("Add policy or certificate", widget=GovSubmitInput())
 
     def validate_cover_amount(self, field):
@@ -275,6 +278,17 @@ class CredentialForm(PortalForm):
     def credential_data(self):
         return {name: getattr(self, name).data
                 for name in ("kind", "title", "reference", "cover_amount", "expires_on")}
+
+    def upload(self):
+        return files.read_upload(self.file.data)
+
+
+class CredentialFileForm(PortalForm):
+    file = FileField("Upload the document", widget=GovFileInput())
+    submit = SubmitField("Upload", widget=GovSubmitInput())
+
+    def upload(self):
+        return files.read_upload(self.file.data)
 
 
 class DirectoryForm(PortalForm):

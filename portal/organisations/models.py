@@ -8,6 +8,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core import files
 from portal.core.exceptions import DomainError
 from portal.core.mixins import TimestampMixin, utcnow
 from portal.extensions import db
@@ -313,7 +314,8 @@ class Organisation(TimestampMixin, db.Model):
 
 
 class Credential(TimestampMixin, db.Model):
-    """A policy or certificate the organisation holds, with its expiry date."""
+    """A policy or certificate the organisation holds, with its expiry date and, optionally,
+    the document itself (kept in the evidence store, outside static/, under a random name)."""
 
     __tablename__ = "credential"
 
@@ -326,12 +328,36 @@ class Credential(TimestampMixin, db.Model):
     reference: Mapped[str | None] = mapped_column(String(120))
     cover_amount: Mapped[int | None] = mapped_column(BigInteger)
     expires_on: Mapped[date | None] = mapped_column(Date)
+    filename: Mapped[str | None] = mapped_column(String(200))
+    stored_name: Mapped[str | None] = mapped_column(String(64))
+    file_kind: Mapped[str | None] = mapped_column(String(10))
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    file_uploaded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     organisation = relationship("Organisation", back_populates="credentials")
 
     @property
     def kind_label(self):
         return CREDENTIAL_KINDS.get(self.kind, self.kind)
+
+    @property
+    def has_file(self):
+        return self.stored_name is not None
+
+    def attach_file(self, filename, stored_name, kind, size, sha256):
+        """Keep the document (already checked and stored); returns the stored name it replaces."""
+        replaced = self.stored_name
+        self.filename, self.stored_name, self.file_kind = filename, stored_name, kind
+        self.file_size, self.file_sha256, self.file_uploaded_at = size, sha256, utcnow()
+        return replaced
+
+    def detach_file(self):
+        """Forget the document; returns its stored name, for deleting once nothing names it."""
+        stored_name = self.stored_name
+        self.filename = self.stored_name = self.file_kind = None
+        self.file_size = self.file_sha256 = self.file_uploaded_at = None
+        return stored_name
 
     @property
     def is_expired(self):
@@ -345,6 +371,8 @@ class Credential(TimestampMixin, db.Model):
         if self.cover_amount is not None and self.cover_amount < 0:
             raise DomainError("Cover cannot be negative", field="cover_amount")
 
+
+files.named_by(Credential.stored_name)
 
 PAST_WORK_KINDS = ("grant", "contract")
 

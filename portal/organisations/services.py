@@ -8,7 +8,7 @@ from flask import g
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select
 
-from portal.core import audit
+from portal.core import audit, files
 from portal.core.exceptions import AdminOnly, DomainError, NotFound
 from portal.core.mixins import utcnow
 from portal.extensions import db
@@ -438,8 +438,9 @@ def set_terms(org, term_ids, actor):
 
 # --- Policies and certificates ------------------------------------------------------------------
 
-def add_credential(org, data, actor):
-    """Record a policy or certificate; insurance must state its cover."""
+def add_credential(org, data, actor, upload=None):
+    """Record a policy or certificate; insurance must state its cover. `upload`, the document
+    itself as (filename, bytes), is optional and is checked before anything is written."""
     credential = Credential(
         organisation_id=org.id, kind=data.get("kind"), title=_clean_text(data.get("title")),
         reference=_clean_text(data.get("reference")), cover_amount=data.get("cover_amount"),
@@ -448,11 +449,38 @@ def add_credential(org, data, actor):
     if not credential.title:
         raise DomainError("Enter the name of the policy or certificate", field="title")
     credential.validate()
+    document = _checked(upload) if upload is not None else None
     db.session.add(credential)
     db.session.flush()
-    audit.record("credential.added", credential, actor_id=_actor_id(actor), kind=credential.kind)
-    db.session.commit()
+    audit.record("credential.added", credential, actor_id=_actor_id(actor), kind=credential.kind,
+                 filename=document[0] if document else None)
+    _commit_with_file(credential, document)
     return credential
+
+
+def _checked(upload):
+    """(clean name, kind, bytes) for an acceptable (filename, bytes), or DomainError."""
+    filename, data = upload
+    kind, name = files.check_upload(filename, data)
+    return name, kind, data
+
+
+def _commit_with_file(credential, document):
+    """Store the checked document, keep it on the credential and commit; a failed commit leaves
+    no file behind. Returns the stored name the document replaced, if any."""
+    if document is None:
+        db.session.commit()
+        return None
+    name, kind, data = document
+    stored_name, sha256 = files.store(data)
+    replaced = credential.attach_file(name, stored_name, kind, len(data), sha256)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        files.discard(stored_name)
+        raise
+    return replaced
 
 
 def get_credential(org, credential_id):
@@ -464,13 +492,68 @@ def get_credential(org, credential_id):
 
 
 def remove_credential(org, credential_id, actor):
-    """Delete one of the organisation's policies or certificates."""
+    """Delete one of the organisation's policies or certificates, and its document unless an
+    accreditation application was given it as evidence."""
     credential = get_credential(org, credential_id)
     audit.record("credential.removed", credential, actor_id=_actor_id(actor),
                  kind=credential.kind, title=credential.title)
+    stored_name = credential.stored_name
     db.session.delete(credential)
     db.session.commit()
+    if stored_name:
+        files.discard(stored_name)
     return credential
+
+
+def attach_credential_file(org, credential_id, upload, actor):
+    """Upload the document of a policy or certificate (`upload` is (filename, bytes)), replacing
+    any it had. The old file is deleted unless an application was given it as evidence."""
+    credential = get_credential(org, credential_id)
+    if upload is None:
+        raise DomainError("Choose a file to upload", field="file")
+    document = _checked(upload)
+    audit.record("credential.file_attached", credential, actor_id=_actor_id(actor),
+                 filename=document[0], replaced=credential.filename)
+    replaced = _commit_with_file(credential, document)
+    if replaced:
+        files.discard(replaced)
+    return credential
+
+
+def remove_credential_file(org, credential_id, actor):
+    """Take the document off a policy or certificate; the details stay on the profile.
+    Returns the credential and the removed document's name (None when it had none)."""
+    credential = get_credential(org, credential_id)
+    filename = credential.filename
+    if not credential.has_file:
+        return credential, None
+    audit.record("credential.file_removed", credential, actor_id=_actor_id(actor),
+                 filename=filename)
+    stored_name = credential.detach_file()
+    db.session.commit()
+    files.discard(stored_name)
+    return credential, filename
+
+
+def may_download_credential(org, user):
+    """The organisation's own people, and site admins, who may change any profile."""
+    return _signed_in(user) and bool(user.is_site_admin or user.organisation_id == org.id)
+
+
+def credential_file_for_download(org_id, credential_id, user):
+    """A credential's document and where it is stored, for the organisation's own people (and
+    site admins); anyone else, or a credential without a document, is NotFound. Audited."""
+    org = db.session.get(Organisation, org_id)
+    if org is None or not may_download_credential(org, user):
+        raise NotFound("Organisation not found")
+    credential = get_credential(org, credential_id)
+    path = files.path_for(credential.stored_name) if credential.has_file else None
+    if path is None or not path.exists():
+        raise NotFound("Document not found")
+    audit.record("credential.file_downloaded", credential, actor_id=user.id,
+                 filename=credential.filename)
+    db.session.commit()
+    return credential, path
 
 
 # --- Track record drawn from awards -------------------------------------------------------------
@@ -587,10 +670,12 @@ class Profile:
     past_work: Pagination
     editable: bool
     ask: list | None = None  # for a member who may not change it: the administrators to ask
+    documents: bool = False  # whether the viewer may download its policies and certificates
 
 
 def public_profile(org_id, viewer, work_page=1):
     """Everything the public profile page shows, or NotFound."""
     org = get_public_organisation(org_id, viewer)
     return Profile(org, group_areas(org.areas), past_work_page(org, work_page),
-                   can_edit(viewer, org), admins_to_ask(viewer, org))
+                   can_edit(viewer, org), admins_to_ask(viewer, org),
+                   may_download_credential(org, viewer))

@@ -4,7 +4,9 @@ from functools import wraps
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from portal.core.downloads import send_download
 from portal.core.exceptions import DomainError
+from portal.core import files
 from portal.core.forms import ConfirmForm
 from portal.core.routing import page_arg
 from portal.organisations import bp, forms, services
@@ -191,14 +193,20 @@ def credentials(org):
     form = forms.CredentialForm()
     if form.validate_on_submit():
         try:
-            credential = services.add_credential(org, form.credential_data(), current_user)
+            credential = services.add_credential(org, form.credential_data(), current_user,
+                                                 form.upload())
         except DomainError as error:
             forms.attach_error(form, error)
         else:
             flash(f"Added {credential.title}", "success")
             return redirect(url_for(".credentials", org_id=org.id))
     return render_template("organisations/credentials.html", title="Policies and certificates",
-                           form=form, org=org)
+                           form=form, org=org, **_upload_hints())
+
+
+def _upload_hints():
+    return {"accepted": files.ACCEPTED, "max_mb": files.max_bytes() // (1024 * 1024),
+            "accept": ",".join(files.EXTENSIONS)}
 
 
 @bp.route("/organisations/<int:org_id>/credentials/<int:credential_id>/remove",
@@ -214,3 +222,39 @@ def remove_credential(org, credential_id):
     return render_template("organisations/remove_credential.html",
                            title="Remove policy or certificate", form=form, org=org,
                            credential=credential)
+
+
+@bp.route("/organisations/<int:org_id>/credentials/<int:credential_id>/document",
+          methods=["GET", "POST"])
+@editable
+def credential_document(org, credential_id):
+    credential = services.get_credential(org, credential_id)
+    form = forms.CredentialFileForm()
+    if form.validate_on_submit():
+        try:
+            services.attach_credential_file(org, credential.id, form.upload(), current_user)
+        except DomainError as error:
+            forms.attach_error(form, error)
+        else:
+            flash(f"Uploaded the document for {credential.title}", "success")
+            return redirect(url_for(".credentials", org_id=org.id))
+    return render_template("organisations/credential_document.html",
+                           title=f"Document for {credential.title}", form=form, org=org,
+                           credential=credential, remove_form=ConfirmForm(), **_upload_hints())
+
+
+@bp.post("/organisations/<int:org_id>/credentials/<int:credential_id>/document/remove")
+@editable
+def remove_credential_document(org, credential_id):
+    if ConfirmForm().validate_on_submit():
+        credential, filename = services.remove_credential_file(org, credential_id, current_user)
+        if filename:
+            flash(f"Removed {filename} from {credential.title}", "success")
+    return redirect(url_for(".credentials", org_id=org.id))
+
+
+@bp.get("/organisations/<int:org_id>/credentials/<int:credential_id>/document/download")
+@login_required
+def download_credential_document(org_id, credential_id):
+    credential, path = services.credential_file_for_download(org_id, credential_id, current_user)
+    return send_download(path, files.KINDS[credential.file_kind][1], credential.filename)

@@ -1,0 +1,144 @@
+"""Evidence files: what we accept, how we recognise it, and where it is kept.
+
+Accreditation evidence, the certificates on a profile and the files a consortium shares all
+live in this one store. A file's type is decided by its content (magic bytes, and for office
+formats the parts inside the zip), and must agree with its extension. Files are stored under
+instance/evidence (outside static/) with random names; the name the user gave is kept only for
+display and downloads. One stored file may be named by several rows (a certificate on a profile
+and the applications it was given to as evidence), so it is deleted only when none names it.
+"""
+import hashlib
+import io
+import re
+import secrets
+import zipfile
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.core.exceptions import DomainError
+from portal.core.text import display_filename
+from portal.extensions import db
+
+KINDS = {
+    "pdf": ("PDF", "application/pdf"),
+    "docx": ("Word document", "application/vnd.openxmlformats-officedocument."
+                              "wordprocessingml.document"),
+    "xlsx": ("Excel spreadsheet", "application/vnd.openxmlformats-officedocument."
+                                  "spreadsheetml.sheet"),
+    "odt": ("OpenDocument text", "application/vnd.oasis.opendocument.text"),
+    "png": ("PNG image", "image/png"),
+    "jpeg": ("JPEG image", "image/jpeg"),
+}
+EXTENSIONS = {".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx", ".odt": "odt", ".png": "png",
+              ".jpg": "jpeg", ".jpeg": "jpeg"}
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+STORED_NAME_RE = re.compile(r"^[0-9a-f]{32}$")
+ZIP_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
+ACCEPTED = "PDF, DOCX, XLSX, ODT, PNG or JPEG"
+# Model columns that hold stored names; each domain registers its own (see `named_by`).
+_NAMED_BY = []
+
+
+def max_bytes():
+    return current_app.config.get("EVIDENCE_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+def storage_dir():
+    folder = Path(current_app.config.get("EVIDENCE_DIR")
+                  or Path(current_app.instance_path) / "evidence")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _zip_kind(data):
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if names and names[0] == "mimetype" and \
+                    archive.read("mimetype").strip() == KINDS["odt"][1].encode():
+                return "odt"
+            for kind, part in ZIP_PARTS.items():
+                if part in names and "[Content_Types].xml" in names:
+                    return kind
+    except (zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError):
+        return None
+    return None
+
+
+def sniff(data):
+    """The kind of file `data` really is, judged by its content, or None."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_kind(data)
+    return None
+
+
+def read_upload(storage):
+    """(filename, bytes) from a form's file input, or None when no file was chosen."""
+    if storage is None or not getattr(storage, "filename", ""):
+        return None
+    # One byte past the limit is enough to know a file is too large without keeping it.
+    return storage.filename, storage.stream.read(max_bytes() + 1)
+
+
+def check_upload(filename, data):
+    """Return (kind, clean name) for an acceptable file, or raise DomainError naming the problem."""
+    name = display_filename(filename)
+    if not data:
+        raise DomainError("The selected file is empty", field="file")
+    limit = max_bytes()
+    if len(data) > limit:
+        raise DomainError(f"The selected file must be smaller than {limit // (1024 * 1024)}MB",
+                          field="file")
+    declared = EXTENSIONS.get(Path(name).suffix.lower())
+    if declared is None:
+        raise DomainError(f"The selected file must be a {ACCEPTED}", field="file")
+    actual = sniff(data)
+    if actual != declared:
+        raise DomainError(f"The selected file is not a real {KINDS[declared][0]}: its content "
+                          f"does not match its name. Upload a {ACCEPTED}", field="file")
+    return actual, name
+
+
+def store(data):
+    """Write `data` under a new random name and return (stored name, sha256)."""
+    stored_name = secrets.token_hex(16)
+    with open(storage_dir() / stored_name, "xb") as handle:
+        handle.write(data)
+    return stored_name, hashlib.sha256(data).hexdigest()
+
+
+def path_for(stored_name):
+    if not STORED_NAME_RE.match(stored_name or ""):
+        raise DomainError("Evidence file not found")
+    return storage_dir() / stored_name
+
+
+def named_by(column):
+    """Register a model column that holds stored names, so `discard` keeps a file it names."""
+    _NAMED_BY.append(column)
+    return column
+
+
+def in_use(stored_name):
+    """Whether any registered column still names the stored file."""
+    return any(db.session.scalar(select(column).where(column == stored_name).limit(1))
+               for column in _NAMED_BY)
+
+
+def discard(stored_name):
+    """Delete a stored file, unless a database row still points at it (call after the commit
+    that removed the row)."""
+    if in_use(stored_name):
+        return
+    try:
+        path_for(stored_name).unlink(missing_ok=True)
+    except (DomainError, OSError):
+        current_app.logger.warning("Could not delete evidence file %s", stored_name)
