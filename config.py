@@ -93,6 +93,17 @@ class Config:
     # Links in emails sent from commands (no request to take the host from) start with this.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
+    # Operations (docs/operations.md). Logs: "text", or "json" (one object a line, with the
+    # request id). Proxies: how many in front of the portal set X-Forwarded-For and
+    # X-Forwarded-Proto; 0 believes neither header.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
+    # Personal data is kept this many days (`flask retention apply`).
+    RETENTION_UNVERIFIED_ACCOUNT_DAYS = _env_int("RETENTION_UNVERIFIED_ACCOUNT_DAYS", 30)
+    RETENTION_INVITATION_DAYS = _env_int("RETENTION_INVITATION_DAYS", 90)
+    RETENTION_MAIL_DAYS = _env_int("RETENTION_MAIL_DAYS", 90)
+    RETENTION_AUDIT_IP_DAYS = _env_int("RETENTION_AUDIT_IP_DAYS", 365)
+
 
 class DevelopmentConfig(Config):
     # The embedded default serves plain http on 127.0.0.1, so the cookie cannot demand https.
@@ -118,10 +129,16 @@ class TestingConfig(Config):
 class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
     DEMO_DATA_ALLOWED = False
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    MIN_SECRET_KEY_LENGTH = 32
 
     def __init__(self):
         if self.SECRET_KEY == "dev-only-change-me":
             raise RuntimeError("Set SECRET_KEY for production")
+        if len(self.SECRET_KEY) < self.MIN_SECRET_KEY_LENGTH:
+            # Session cookies and email links are signed with it: a short key can be guessed.
+            raise RuntimeError(f"SECRET_KEY must be at least {self.MIN_SECRET_KEY_LENGTH} "
+                               "characters in production")
         if sys.version_info < (3, 12):
             # Python 3.11's garbage collector can free an object's attributes twice while
             # SQLAlchemy closes a session: workers die (tests/test_interpreter.py).

@@ -5,6 +5,7 @@ from flask import Flask
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from config import BASE_DIR, CONFIGS
+from portal.core import logging as request_logging
 from portal.core import routing
 
 
@@ -13,6 +14,8 @@ def create_app(config=None):
     app = Flask(__name__, template_folder=str(BASE_DIR / "templates"),
                 static_folder=str(BASE_DIR / "static"), instance_path=str(BASE_DIR / "instance"))
     _configure(app, config)
+    request_logging.init_app(app)
+    _trust_proxies(app)
     routing.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -36,6 +39,16 @@ def _configure(app, config):
     ])
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def _trust_proxies(app):
+    """Behind PROXY_FIX_HOPS proxies, the client's address and the scheme are the ones they
+    forward (for audit, rate limits and https links); with none, both headers are ignored."""
+    hops = app.config.get("PROXY_FIX_HOPS", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _init_extensions(app):

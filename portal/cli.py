@@ -7,13 +7,14 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 seed_cli = AppGroup("seed", help="Load reference and demo data from seed/.")
 search_cli = AppGroup("search", help="Build and check the search index.")
 users_cli = AppGroup("users", help="Manage people who sign in.")
 mail_cli = AppGroup("mail", help="Outgoing email.")
-commands = [seed_cli, search_cli, users_cli, mail_cli]  # and `prepare`, below
+retention_cli = AppGroup("retention", help="Delete personal data kept past its period.")
+commands = [seed_cli, search_cli, users_cli, mail_cli, retention_cli]  # and those below
 
 # Packages whose `demo` module (with `load_demo(progress)`) adds to `flask seed demo`, in order.
 DEMO_PACKAGES = ("pipeline", "accreditation", "matching", "consortia", "insight")
@@ -135,4 +136,57 @@ def mail_flush(older_than):
     click.echo(f"sent: {flush(older_than)}")
 
 
-commands.append(prepare)
+@retention_cli.command("apply")
+def retention_apply():
+    """Delete what is kept past its retention period (docs/operations.md); safe to run daily."""
+    from portal.accounts.retention import apply
+
+    for label, count in apply().items():
+        click.echo(f"{label}: {count}")
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("destination", type=click.Path(file_okay=False))
+def backup_command(destination):
+    """Copy the database and uploaded files into DESTINATION (a new or empty folder)."""
+    from portal.core import backup
+    from portal.core.exceptions import DomainError
+
+    try:
+        manifest = backup.backup(destination)
+    except DomainError as error:
+        raise click.ClickException(error.message)
+    _echo_manifest(manifest)
+    click.echo(f"Backed up to {destination}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="Replace the data and files this instance holds.")
+def restore_command(source, force):
+    """Restore the backup in SOURCE into this instance's database and file folders, then
+    rebuild the search indexes."""
+    from portal.core import backup
+    from portal.core.exceptions import DomainError
+    from portal.search import services as search_services
+
+    try:
+        manifest = backup.restore(source, force=force)
+    except DomainError as error:
+        raise click.ClickException(error.message)
+    _echo_manifest(manifest)
+    count = search_services.rebuild(progress=progress_printer("indexed"))
+    click.echo(f"Restored from {source}; indexed {count} organisations.")
+
+
+def _echo_manifest(manifest):
+    rows = sum(manifest["tables"].values())
+    files = ", ".join(f"{name} {item['files']}" for name, item in manifest["files"].items())
+    click.echo(f"{manifest['database']} database of {manifest['created_at']} "
+               f"(revision {manifest['alembic_revision']}): {len(manifest['tables'])} tables, "
+               f"{rows} rows; files: {files}")
+
+
+commands.extend([prepare, backup_command, restore_command])

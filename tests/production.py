@@ -91,16 +91,20 @@ def flask(env, *args, timeout=300):
 
 
 class Gunicorn:
-    """gunicorn serving wsgi:app on a free port, its log kept in a file to read afterwards."""
+    """gunicorn serving wsgi:app on a free port as production does (`gunicorn -c
+    gunicorn.conf.py wsgi:app`, sized through its environment variables), its log kept in a
+    file to read afterwards."""
 
     def __init__(self, env, workers, threads=1):
         self.log_path = Path(tempfile.mkstemp(prefix="pathfinder-gunicorn-", suffix=".log")[1])
-        self.url = f"http://127.0.0.1:{free_port()}"
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        env = {**env, "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads),
+               "PORT": str(port), "BIND_HOST": "127.0.0.1"}
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
-                 "--bind", self.url.removeprefix("http://"), "--timeout", "60",
-                 "--no-control-socket", "wsgi:app"],
+                [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--no-control-socket",
+                 "wsgi:app"],
                 cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._wait_until_up()
 

@@ -25,7 +25,8 @@ def accessibility():
 @bp.get("/healthz")
 def healthz():
     """Liveness and readiness: the database reachable and both search indexes readable
-    (503 while one is being rebuilt)."""
+    (503 when the database is down or an index is being rebuilt), with the mail and
+    matching backlogs."""
     checks, healthy = services.health()
     body = {"status": "ok" if healthy else "error", "checks": checks}
     return jsonify(body), 200 if healthy else 503
