@@ -2,7 +2,7 @@
 import secrets
 import time
 
-from flask import g, session
+from flask import g, request, session
 from flask_login import current_user, logout_user
 
 from portal.extensions import db, login_manager
@@ -38,7 +38,14 @@ def set_security_headers(response):
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
+    elif "Cache-Control" not in response.headers and _made_for_someone():
+        # JSON, CSV and files made for a signed-in person or a token holder are theirs alone.
+        response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _made_for_someone():
+    return "Authorization" in request.headers or current_user.is_authenticated
 
 
 def load_user(user_id):

@@ -1,4 +1,5 @@
 """Registration journey, sign in and out, email confirmation, passwords and team management."""
+import hashlib
 from urllib.parse import urlsplit
 
 from flask import (abort, current_app, flash, jsonify, redirect, render_template, request, session,
@@ -25,7 +26,9 @@ def _account_limit():
 
 
 def _account_key():
-    return "account:" + (request.form.get("email") or "").strip().lower()
+    # A digest, not the address: the limiter logs and stores its keys.
+    email = (request.form.get("email") or "").strip().lower()
+    return "account:" + hashlib.sha256(email.encode()).hexdigest()
 
 
 def _draft():

@@ -20,8 +20,10 @@ def content_disposition(filename, disposition="attachment"):
 
 
 def send_download(path, mimetype, filename):
-    """The file at `path` as an attachment called `filename`, never cached."""
+    """The file at `path` as an attachment called `filename`, never stored by a browser or a
+    shared cache: every stored file is sent only after a check of who is asking."""
     response = send_file(path, mimetype=mimetype, as_attachment=True,
                          download_name=ascii_filename(filename), max_age=0)
     response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "private, no-store"
     return response

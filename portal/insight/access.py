@@ -7,7 +7,8 @@ from portal.organisations.models import Organisation
 from portal.pipeline.services import is_commissioner
 
 
-__all__ = ["buyer_for", "is_commissioner", "is_site_admin", "own_buyer", "public_buyer"]
+__all__ = ["buyer_for", "is_commissioner", "is_site_admin", "own_buyer", "public_buyer",
+           "verified_buyer"]
 
 
 def is_site_admin(user):
@@ -37,5 +38,14 @@ def public_buyer(organisation_id):
     """A commissioning organisation as anyone may see it on its transparency page."""
     org = db.session.get(Organisation, organisation_id)
     if org is None or org.org_type != "commissioner" or not org.is_active:
+        raise NotFound("Not found")
+    return org
+
+
+def verified_buyer(organisation_id):
+    """A commissioning organisation whose own records (its contracts register) anyone may read:
+    until a site administrator has verified it, it publishes nothing."""
+    org = public_buyer(organisation_id)
+    if org.needs_verification:
         raise NotFound("Not found")
     return org

@@ -294,8 +294,9 @@ def register_table(org, query, today=None):
 
 
 def public_register(organisation_id, query, page, per_page):
-    """One page of a commissioner's contracts for the API; anyone may read them."""
-    buyer = access.public_buyer(organisation_id)
+    """One page of a commissioner's contracts for the API; anyone may read a verified
+    buyer's."""
+    buyer = access.verified_buyer(organisation_id)
     return register(buyer, query, page, per_page=per_page)
 
 

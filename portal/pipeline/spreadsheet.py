@@ -16,6 +16,7 @@ from portal.core.exceptions import DomainError
 from portal.core.mixins import utcnow
 from portal.core.text import clean_imported_text
 from portal.extensions import db
+from portal.organisations.verification import AwaitingVerification, require_verified
 from portal.pipeline import services
 from portal.pipeline.models import ROUTES, STATUSES, VALUE_BASES, Opportunity, combine
 
@@ -799,9 +800,21 @@ def _cells(result):
     return cells
 
 
+def _require_may_publish(org, publish):
+    """Publishing by import is publishing: a buyer waiting for verification imports drafts."""
+    if not publish:
+        return
+    try:
+        require_verified(org, "publish entries in the forward plan")
+    except AwaitingVerification as error:
+        error.field = "publish"
+        raise
+
+
 def confirm_import(org, filename, data, actor, publish=False):
     """Save the good rows of a previewed spreadsheet in one transaction; returns the preview
     (its bad rows make the report) and counts of entries created and updated."""
+    _require_may_publish(org, publish)
     preview = preview_import(org, filename, data, publish)
     existing = _existing(org)
     created = updated = 0
@@ -982,6 +995,7 @@ def start_import(org, upload, publish=False):
     Returns (token, preview). Nothing is written to the database.
     """
     import secrets
+    _require_may_publish(org, publish)
     name, data = read_upload(upload)
     preview = preview_import(org, name, data, publish)
     token = secrets.token_urlsafe(18)
