@@ -103,6 +103,15 @@ EXPECTED = {
     "accounts.sign_out": ("vcse", row(OK, anon=LOGIN)),
     "accounts.team": ("vcse", row(200, anon=LOGIN, site_admin=404)),
     "accounts.verify_email": ("vcse", row(LOGIN)),  # confirmed, then asked to sign in
+    # Two-step sign-in: its own pages for whoever is signed in; the code pages only mid sign-in.
+    "accounts.mfa_new_recovery_codes": ("vcse", row(302, anon=LOGIN)),
+    "accounts.mfa_recovery_codes": ("vcse", row(302, anon=LOGIN)),
+    "accounts.mfa_settings": ("vcse", row(302, anon=LOGIN)),
+    "accounts.mfa_setup": ("vcse", SIGNED_IN),
+    "accounts.mfa_turn_off": ("vcse", row(302, anon=LOGIN)),
+    "accounts.reset_member_mfa": ("vcse", ADMINS_ONLY),
+    "accounts.sign_in_code": ("vcse", row(LOGIN)),  # no password given yet: back to sign in
+    "accounts.sign_in_recovery": ("vcse", row(LOGIN)),
 
     # --- accreditation: the register, applying, assessing and the schemes
     "accreditation.admin_edit_scheme": ("site", SITE_ADMIN_PAGE),
@@ -138,6 +147,8 @@ EXPECTED = {
     "accreditation.register_list": ("vcse", PUBLIC),
     # The application is with the assessors, so even its own people may not take evidence out.
     "accreditation.remove_evidence": ("vcse", row(404, anon=LOGIN, member=400, owner=400)),
+    # With the assessors already: its own people are sent back to the answer with the reason.
+    "accreditation.use_certificate": ("vcse", row(404, anon=LOGIN, member=302, owner=302)),
     "accreditation.renew": ("vcse", ADMINS_ACTION),
     "accreditation.report": ("body", BODY_PAGE),
     "accreditation.review": ("body", row(404, anon=LOGIN, board=302, site_admin=302,
@@ -157,6 +168,7 @@ EXPECTED = {
     "admin.set_organisation_status": ("site", row(404, site_admin=OK, owner=OK)),
     "admin.set_user_status": ("site", row(404, site_admin=OK, owner=OK)),
     "admin.users": ("site", ADMIN_AREA),
+    "admin.reset_user_mfa": ("site", ADMIN_AREA),
     "admin.verification": ("site", ADMIN_AREA),
     "admin.verify_organisation": ("site", ADMIN_AREA),
 
@@ -299,6 +311,9 @@ EXPECTED = {
     "organisations.categories": ("vcse", PROFILE),
     "organisations.client_groups": ("vcse", PROFILE),
     "organisations.credentials": ("vcse", PROFILE),
+    "organisations.credential_document": ("vcse", PROFILE),
+    "organisations.download_credential_document": ("vcse", row(404, anon=LOGIN)),
+    "organisations.remove_credential_document": ("vcse", PROFILE_ACTION),
     "organisations.directory": ("vcse", PUBLIC),
     "organisations.edit": ("vcse", PROFILE),
     "organisations.remove_all_areas": ("vcse", PROFILE_ACTION),
