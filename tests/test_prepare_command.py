@@ -8,7 +8,8 @@ from tests.production import database_url, flask, portal_env  # noqa: F401
 
 @pytest.fixture
 def production_env(portal_env):
-    return {**portal_env, "PORTAL_ENV": "production"}
+    return {**portal_env, "PORTAL_ENV": "production",
+            "SECRET_KEY": "prepare-command-test-secret-key-0123456789"}
 
 
 def test_prepare_sets_everything_up_once_and_then_only_checks(production_env):
