@@ -8,7 +8,7 @@ from portal.core.forms import ConfirmForm
 from portal.core.routing import id_arg
 from portal.insight import access, bp, contracts, dashboard, page_links, targets
 from portal.insight.dashboard_forms import FilterForm, TargetForm
-from portal.insight.filters import InsightFilters, filter_options, parse_filters
+from portal.insight.page_filters import filter_form, read_filters
 from portal.insight.tables import to_csv
 from portal.organisations.forms import attach_error
 
@@ -22,18 +22,10 @@ def _scope():
     return access.buyer_for(current_user, id_arg("organisation"))
 
 
-def _filters(form):
-    try:
-        return parse_filters(request.args), None
-    except DomainError as error:
-        attach_error(form, error)
-        return InsightFilters(), error
-
-
 def _dashboard_page(template):
     buyer = _scope()
-    form = FilterForm(request.args).fill(*filter_options(buyer))
-    filters, error = _filters(form)
+    form = filter_form(buyer)
+    filters, error = read_filters(form)
     return render_template(template, board=dashboard.build(buyer, filters), form=form,
                            filter_error=error, scope_args=_scope_args(),
                            demo_data=page_links.has_demo_data(buyer), today=page_links.today(),
@@ -62,7 +54,7 @@ def report_page():
 @login_required
 def table_csv(key):
     buyer = _scope()
-    filters, error = _filters(FilterForm(request.args))
+    filters, error = read_filters(FilterForm(request.args))
     table = dashboard.build(buyer, filters).tables.get(key)
     if table is None or error is not None:
         abort(404)

@@ -11,7 +11,7 @@ from portal.core.routing import id_arg, page_arg
 from portal.insight import access, bp, social_value
 from portal.insight import social_value_forms as forms
 from portal.insight.dashboard_forms import FilterForm
-from portal.insight.filters import InsightFilters, filter_options, parse_filters
+from portal.insight.page_filters import filter_form, read_filters
 from portal.insight.models import COMMITMENT_STAGES
 from portal.insight.tables import to_csv
 from portal.organisations.forms import attach_error
@@ -130,24 +130,12 @@ def _scope_args():
         if request.args.get("organisation") else {}
 
 
-def _filters(form):
-    try:
-        return parse_filters(request.args), None
-    except DomainError as error:
-        attach_error(form, error)
-        return InsightFilters(), error
-
-
-def _filter_form(buyer):
-    return FilterForm(request.args).fill(*filter_options(buyer))
-
-
 @bp.get("/insight/social-value", endpoint="social_value")
 @login_required
 def social_value_summary():
     buyer = _buyer()
-    form = _filter_form(buyer)
-    filters, error = _filters(form)
+    form = filter_form(buyer)
+    filters, error = read_filters(form)
     return render_template("insight/social_value/summary.html", title="Social value",
                            summary=social_value.summary(buyer, filters, page_arg()), form=form,
                            filter_error=error, scope_args=_scope_args(), **HELPERS)
@@ -157,8 +145,8 @@ def social_value_summary():
 @login_required
 def social_value_contracts():
     buyer = _buyer()
-    form = _filter_form(buyer)
-    filters, error = _filters(form)
+    form = filter_form(buyer)
+    filters, error = read_filters(form)
     return render_template("insight/social_value/contracts.html",
                            title="Social value by contract", buyer=buyer, form=form,
                            filter_error=error, scope_args=_scope_args(),
@@ -179,7 +167,7 @@ def social_value_contract(opportunity_id):
 @login_required
 def social_value_csv(key):
     buyer = _buyer()
-    filters, error = _filters(FilterForm(request.args))
+    filters, error = read_filters(FilterForm(request.args))
     if error is not None:
         raise NotFound("Not found")
     table = social_value.csv_table(buyer, filters, key)

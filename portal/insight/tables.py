@@ -4,7 +4,8 @@ import csv
 import io
 from dataclasses import dataclass
 
-CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from portal.accreditation.register import csv_safe
+
 
 
 @dataclass
@@ -35,10 +36,7 @@ def _display(value, suffix=""):
 
 def _safe(value):
     """Stop a spreadsheet reading a cell as a formula."""
-    if isinstance(value, (int, float)):
-        return value
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(CSV_FORMULA_STARTS) else text
+    return value if isinstance(value, (int, float)) else csv_safe(value)
 
 
 def to_csv(table):
