@@ -79,6 +79,11 @@ class Config:
     # Uploaded documents live outside static/, under random names (see portal/pipeline/uploads.py).
     PIPELINE_UPLOAD_DIR = os.environ.get("PIPELINE_UPLOAD_DIR", str(INSTANCE_DIR / "uploads" / "pipeline"))
     PIPELINE_MAX_UPLOAD_BYTES = _env_int("PIPELINE_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+    # The largest request accepted: the largest upload plus the form around it. Werkzeug
+    # writes a file part to a temporary file while it reads a request, so anything bigger is
+    # refused (413) before a byte of it is written or read.
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH",
+                                  max(PIPELINE_MAX_UPLOAD_BYTES, 10 * 1024 * 1024) + 1024 * 1024)
     OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-pthfnd")
     # Accreditation evidence, likewise (see portal/accreditation/evidence.py).
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", str(INSTANCE_DIR / "evidence"))

@@ -1,5 +1,5 @@
 """Error pages in the portal's style, or JSON for API clients."""
-from flask import jsonify, make_response, render_template, request
+from flask import current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -35,6 +35,17 @@ def error_response(status, message=None, template=None):
                            message=message), status
 
 
+def _message(error):
+    if error.code == 429:
+        return error.description
+    if error.code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 1024} KB"
+        return (f"What you sent is larger than {size}, the most this service accepts in one "
+                "go. Choose a smaller file.")
+    return None
+
+
 def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -64,8 +75,7 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def http_error(error):
-        response = make_response(error_response(error.code or 500,
-                                                error.description if error.code == 429 else None))
+        response = make_response(error_response(error.code or 500, _message(error)))
         # The exception's own headers are part of the answer: Allow on a 405 (RFC 9110),
         # Retry-After on a 429. Our body replaces its HTML, so not its Content-Type.
         for name, value in error.get_headers():

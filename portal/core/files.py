@@ -17,6 +17,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from portal.core.archives import check_archive
 from portal.core.exceptions import DomainError
 from portal.core.text import display_filename
 from portal.extensions import db
@@ -100,6 +101,7 @@ def check_upload(filename, data):
     declared = EXTENSIONS.get(Path(name).suffix.lower())
     if declared is None:
         raise DomainError(f"The selected file must be a {ACCEPTED}", field="file")
+    check_archive(data, what=f"selected {KINDS[declared][0]}")
     actual = sniff(data)
     if actual != declared:
         raise DomainError(f"The selected file is not a real {KINDS[declared][0]}: its content "

@@ -18,6 +18,9 @@ BIDI_MARK_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Characters Windows or macOS refuse in a file name.
 UNSAFE_IN_FILENAME_RE = re.compile(r'[<>:"|?*]')
 MAX_STEM, MAX_EXTENSION = 140, 10
+# Names Windows keeps for devices, whatever follows the first dot: a download called "CON.pdf"
+# or "nul.docx" cannot be saved there.
+WINDOWS_DEVICE_RE = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$", re.IGNORECASE)
 
 
 def has_control_characters(text, allow_line_breaks=False):
@@ -46,8 +49,14 @@ def display_filename(name, fallback="file"):
     name = UNSAFE_IN_FILENAME_RE.sub("_", name).strip(" .")
     stem, dot, extension = name.rpartition(".")
     if not dot:
-        return name[:MAX_STEM] or fallback
-    return f"{stem[:MAX_STEM].rstrip(' .') or fallback}.{extension[:MAX_EXTENSION].lower()}"
+        return _not_a_device(name[:MAX_STEM]) or fallback
+    stem = _not_a_device(stem[:MAX_STEM].rstrip(" ."))
+    return f"{stem or fallback}.{extension[:MAX_EXTENSION].lower()}"
+
+
+def _not_a_device(stem):
+    """'CON' becomes '_CON', so the name can be saved on Windows."""
+    return f"_{stem}" if WINDOWS_DEVICE_RE.match(stem.split(".")[0]) else stem
 
 
 def ascii_filename(name, fallback="file"):

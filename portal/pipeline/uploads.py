@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from portal.core.archives import check_archive
 from portal.core.exceptions import DomainError
 from portal.core.text import display_filename
 
@@ -110,6 +111,8 @@ def check_upload(upload, field="file"):
     kind = KINDS.get(extension)
     if kind is None:
         raise DomainError(f"The file must be a {ALLOWED_LABEL} file", field=field)
+    if kind.zip_member:
+        check_archive(data, what=f".{extension} file", field=field)
     if not _matches(kind, data):
         raise DomainError(f"The file's content is not a real .{extension} file", field=field)
     return CheckedUpload(original, extension, kind.content_type, data)
