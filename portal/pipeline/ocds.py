@@ -4,6 +4,7 @@ import gzip
 import hashlib
 import json
 import re
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -40,18 +41,71 @@ AWARDS_IN_FORCE = (None, "active", "pending")
 
 # --- Reading ------------------------------------------------------------------------------------
 
+# A package bigger than this, once unpacked, is refused before it is parsed: a .json.gz of a
+# few kilobytes can unpack to gigabytes. Published monthly packages are a few megabytes.
+MAX_PACKAGE_BYTES = 256 * 1024 * 1024
+# Real OCDS nests a handful of levels (a release, its tender, a lot, an amount); anything much
+# deeper is not a release package and would exhaust the stack when releases are merged.
+MAX_DEPTH = 32
+
+
 def read_package(path):
-    """A release package from a .json or .json.gz file."""
+    """A release package from a .json or .json.gz file, in UTF-8 (with or without a byte-order
+    mark), UTF-16 or UTF-32. Anything else raises ValueError with a message for the operator."""
+    data = _parse(_read_bounded(path))
+    if isinstance(data, list):
+        data = {"releases": data}
+    if not isinstance(data, dict) or not isinstance(data.get("releases"), list):
+        raise ValueError("The file is not an OCDS release package (it has no 'releases' list)")
+    if _depth_over(data, MAX_DEPTH):
+        raise ValueError(f"The file nests its values more than {MAX_DEPTH} levels deep, which "
+                         "no OCDS release package does")
+    return data
+
+
+def _read_bounded(path):
     with open(path, "rb") as handle:
         head = handle.read(2)
     opener = gzip.open if head == b"\x1f\x8b" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        data = json.load(handle)
-    if isinstance(data, list):
-        return {"releases": data}
-    if "releases" not in data or not isinstance(data["releases"], list):
-        raise ValueError("The file is not an OCDS release package (it has no 'releases' list)")
-    return data
+    try:
+        with opener(path, "rb") as handle:
+            raw = handle.read(MAX_PACKAGE_BYTES + 1)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
+        raise ValueError(f"The file could not be unpacked as gzip ({error})") from None
+    if len(raw) > MAX_PACKAGE_BYTES:
+        raise ValueError(f"The file unpacks to more than {MAX_PACKAGE_BYTES // (1024 * 1024)} MB; "
+                         "split it into smaller packages")
+    return raw
+
+
+def _parse(raw):
+    try:
+        return json.loads(raw)  # bytes: the encoding is worked out from the first bytes
+    except RecursionError:
+        raise ValueError("The file nests its values too deeply to be an OCDS release "
+                         "package") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"The file is not UTF-8 text: byte {error.start + 1} is not valid "
+                         "UTF-8. Save it as UTF-8.") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"The file is not valid JSON: {error.msg} at line {error.lineno}, "
+                         f"column {error.colno}") from None
+
+
+def _depth_over(data, limit):
+    """Whether `data` nests lists and objects more than `limit` levels deep (without recursion,
+    so any depth can be measured)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else \
+            value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def _merge(older, newer):
@@ -64,18 +118,24 @@ def _merge(older, newer):
     return newer if newer not in (None, "", [], {}) else older
 
 
-def compile_releases(releases, repeats=None):
+def compile_releases(releases, repeats=None, unreadable=None):
     """One compiled release per ocid, awards gathered from every release.
 
     Later releases of an ocid update earlier ones. A release given twice (same ocid and id) is
     read once; with a `repeats` list, (position, ocid, reason) is added to it for each repeat.
-    Each compiled release keeps the position in the package of its ocid's first release.
+    With an `unreadable` list, ("release N", reason) is added for each entry that is not a
+    release with an ocid, so none is left out without a word. Each compiled release keeps the
+    position in the package of its ocid's first release.
     """
     groups, positions, first_seen = defaultdict(list), {}, {}
     for position, release in enumerate(releases, start=1):
-        if not (isinstance(release, dict) and release.get("ocid")):
+        ocid = release.get("ocid") if isinstance(release, dict) else None
+        if not isinstance(ocid, str) or not ocid.strip():
+            if unreadable is not None:
+                unreadable.append((f"release {position}", "it is not a release with an ocid"
+                                   if isinstance(release, dict) else "it is not a release"))
             continue
-        key = (release["ocid"], release.get("id"))
+        key = (ocid, str(release["id"]) if release.get("id") else None)
         if release.get("id") and key in first_seen:
             if repeats is not None:
                 repeats.append((position, release["ocid"],
@@ -602,7 +662,8 @@ def import_package(package, source_label, shift_dates=False, now=None, progress=
     run = _Run(source_label, shift_dates, now or uk_now(), report, BuyerFinder(report),
                _supplier_index(), {o.ocid: o for o in db.session.scalars(
                    select(Opportunity).where(Opportunity.ocid.is_not(None)))})
-    releases = compile_releases(package.get("releases") or [], repeats=report.duplicates)
+    releases = compile_releases(package.get("releases") or [], repeats=report.duplicates,
+                                unreadable=report.skipped)
     for count, release in enumerate(releases, start=1):
         _import_one(release, run)
         if progress and count % 100 == 0:
@@ -630,7 +691,14 @@ class _Run:
 
 
 def _import_one(release, run):
-    notice = notice_from(release)
+    try:
+        notice = notice_from(release)
+    except (AttributeError, TypeError, ValueError, KeyError):
+        # A field of the wrong type (a tender that is a string, a list for a name...): the
+        # release is left out and reported, and the rest of the package is still read.
+        run.report.skipped.append((release["ocid"], "its fields are not laid out as OCDS "
+                                                    "sets out, so it cannot be read"))
+        return
     buyer = run.buyers.find(notice.buyer_name, notice.buyer_postcode)
     if buyer is None:
         run.report.skipped.append((notice.ocid, "the buyer is not named"))

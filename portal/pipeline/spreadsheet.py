@@ -3,6 +3,7 @@ preview and confirmation of an import, the report of bad rows, and exports."""
 import csv
 import io
 import re
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -12,6 +13,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from portal.core import audit
+from portal.core.archives import check_archive
 from portal.core.exceptions import DomainError
 from portal.core.mixins import utcnow
 from portal.core.text import clean_imported_text
@@ -125,9 +127,20 @@ class Formula:
     text: str
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def decode(data):
     """Text from bytes in the encodings spreadsheets are saved in: UTF-8 (with or without a
-    byte-order mark) or Windows-1252, which Excel uses for 'CSV' on UK Windows."""
+    byte-order mark), Windows-1252, which Excel uses for 'CSV' on UK Windows, or UTF-16 with
+    its byte-order mark, which Excel writes as 'Unicode Text'."""
+    if data.startswith(UTF16_BOMS):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise FileProblem(f"The file is saved as UTF-16 text but is broken at byte "
+                              f"{error.start + 1:,}. Save it again as 'CSV UTF-8'.",
+                              field="file") from None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -198,7 +211,44 @@ def read_csv(data):
     return rows
 
 
+# openpyxl reads every row of every sheet once before it gives the first one (to size the
+# sheets), so what a workbook costs to open is its rows in all. Empty rows that are formatted
+# count too; far more than a plan needs is refused before openpyxl sees the file.
+MAX_WORKBOOK_ROWS = 10 * MAX_ROWS
+ROW_TAG_RE = re.compile(rb"<(?:\w+:)?row[\s/>]")
+
+
+def _workbook_rows(data):
+    """How many rows all the sheets of a workbook hold, counted in the XML as it unpacks (the
+    archive's size is checked first, so this is bounded)."""
+    rows = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in archive.infolist():
+            if not member.filename.startswith("xl/worksheets/"):
+                continue
+            with archive.open(member) as sheet:
+                tail = b""
+                while chunk := sheet.read(1 << 20):
+                    window = tail + chunk
+                    rows += len(ROW_TAG_RE.findall(window)) - len(ROW_TAG_RE.findall(tail))
+                    tail = window[-32:]
+    return rows
+
+
+def _check_workbook_size(data):
+    try:
+        rows = _workbook_rows(data)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
+        return  # openpyxl says it cannot open the file
+    if rows > MAX_WORKBOOK_ROWS:
+        raise FileProblem(f"The workbook has {rows:,} rows across its sheets, counting empty "
+                          f"rows that are formatted; a plan has at most {MAX_ROWS:,}. Copy the "
+                          "plan into a new workbook, or save it as CSV.", field="file")
+
+
 def read_xlsx(data):
+    check_archive(data, what="workbook")
+    _check_workbook_size(data)
     try:
         formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         values = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -206,7 +256,7 @@ def read_xlsx(data):
         raise FileProblem("The file could not be opened as an Excel workbook (.xlsx)",
                           field="file") from None
     sheet_f, sheet_v = formulas.worksheets[0], values.worksheets[0]
-    rows = []
+    rows, filled = [], 0
     for number, (row_f, row_v) in enumerate(
             zip(sheet_f.iter_rows(values_only=True), sheet_v.iter_rows(values_only=True)),
             start=1):
@@ -217,7 +267,10 @@ def read_xlsx(data):
             else:
                 cells.append(value)
         rows.append((number, cells))
-        if number > MAX_ROWS + 50:
+        # Empty rows do not count: stopping at a number of rows read would drop the rows of a
+        # plan with gaps in it. Past this many filled ones the plan is over the limit anyway.
+        filled += any(_text(c) for c in cells)
+        if filled > MAX_ROWS + HEADING_SEARCH_ROWS + 1:
             break
     return rows
 
@@ -244,9 +297,9 @@ def _read_any(filename, data):
         raise FileProblem("The selected file is empty", field="file")
     if filename.lower().endswith(".xlsx") or data.startswith(b"PK\x03\x04"):
         return read_xlsx(data)
-    if b"\x00" in data[:4096]:
-        raise FileProblem("The file must be a CSV file or an Excel workbook (.xlsx)",
-                          field="file")
+    if b"\x00" in data[:4096] and not data.startswith(UTF16_BOMS):
+        raise FileProblem("The file is not text that can be read as CSV. Save it as 'CSV "
+                          "UTF-8' or as an Excel workbook (.xlsx)", field="file")
     return read_csv(data)
 
 
@@ -569,8 +622,15 @@ TEXT_PARSERS = {"title": clean_line, "contact_role": clean_line,
 def _cell(row, key, parser, result):
     if key not in row.cells:
         return None
+    value = row.cells[key]
+    if isinstance(value, str) and "\x00" in value:
+        # A sign of a damaged file, and PostgreSQL refuses NUL even in a lookup (the other
+        # control characters are tidied away with the rest of a bad export's marks).
+        result.problems.append(f"{HEADERS[key]}: contains a NUL character, a sign the file is "
+                               "damaged; retype the cell")
+        return None
     try:
-        return parser(row.cells[key])
+        return parser(value)
     except ValueError as error:
         result.problems.append(f"{HEADERS[key]}: {error}")
         return None
