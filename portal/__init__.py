@@ -57,6 +57,7 @@ def _init_extensions(app):
     from portal.extensions import csrf, db, limiter, login_manager, migrate
     from portal import models  # noqa: F401  (registers every table on the metadata)
     from portal.core import mail
+    from portal.core.forms import error_summary
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, directory=str(BASE_DIR / "migrations"))
@@ -64,6 +65,7 @@ def _init_extensions(app):
     limiter.init_app(app)
     login_manager.init_app(app)
     WTFormsHelpers(app)
+    app.jinja_env.globals["wtforms_errors"] = error_summary
     mail.init_app(app)
     _init_search_and_changes(app)
 

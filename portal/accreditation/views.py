@@ -10,7 +10,7 @@ from portal.accreditation import bp, certificates, forms, register, schemes, ser
 from portal.accreditation.evidence import KINDS, max_bytes
 from portal.core.downloads import send_download
 from portal.core.exceptions import DomainError, NotFound
-from portal.core.forms import ConfirmForm
+from portal.core.forms import ConfirmForm, first_error
 from portal.core.routing import id_arg, page_arg
 from portal.organisations.services import area_labels
 
@@ -427,6 +427,10 @@ def record(record_id):
         else:
             flash(f"{record.organisation.name} is now {record.status_label.lower()}", "success")
             return redirect(url_for(".record", record_id=record.id))
+    if form.errors and record.status not in ("active", "suspended"):
+        # A revoked or renewed record's page shows no form to put the message next to.
+        flash(first_error(form), "error")
+        return redirect(url_for(".record", record_id=record.id))
     return render_template("accreditation/record.html", title="Accreditation", form=form,
                            record=record)
 

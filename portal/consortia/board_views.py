@@ -10,7 +10,7 @@ from portal.consortia.board_forms import (
     BoardFilterForm, DeclineForm, EditPostForm, InviteForm, PostForm, ReplyForm, RoleForm,
 )
 from portal.core.exceptions import NotFound
-from portal.core.forms import ConfirmForm
+from portal.core.forms import ConfirmForm, first_error
 from portal.core.routing import id_arg, page_arg
 from portal.matching import services as matching
 from portal.organisations.directory import directory_filter_options
@@ -273,12 +273,21 @@ def invite(opportunity_id, organisation_id):
                   "email you when they answer.", "success")
             return redirect(back)
         attach_error(form, error)
+    state = dict(own=supplier.id == inviter.id, reachable=services.can_be_invited(supplier),
+                 waiting=services.waiting_invitation(opportunity, supplier, inviter, role))
+    if form.errors and not _invite_form_shown(opportunity, **state):
+        # The page explains why in place of the form, so the reason cannot sit next to it.
+        flash(first_error(form), "error")
+        return redirect(request.full_path)
     return render_template(
         "consortia/board/invite.html", title=f"Invite {supplier.name} to join your bid"[:200],
         form=form, opportunity=opportunity, supplier=supplier, role=role, lot=lot,
-        back=back, own=supplier.id == inviter.id,
-        reachable=services.can_be_invited(supplier),
-        waiting=services.waiting_invitation(opportunity, supplier, inviter, role))
+        back=back, **state)
+
+
+def _invite_form_shown(opportunity, own, reachable, waiting):
+    """Whether the invitation page shows its form (it explains instead when it cannot)."""
+    return not own and not waiting and opportunity.interest_open and reachable
 
 
 @bp.get("/consortia/invite/<int:organisation_id>")

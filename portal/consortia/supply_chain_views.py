@@ -9,7 +9,7 @@ from portal.consortia.page_helpers import supplier_or_404 as _supplier
 from portal.consortia import bp, services, subcontracts
 from portal.consortia import supply_chain_forms as forms
 from portal.core.exceptions import NotFound
-from portal.core.forms import ConfirmForm
+from portal.core.forms import ConfirmForm, first_error
 from portal.core.routing import page_arg
 from portal.organisations.forms import attach_error
 from portal.pipeline.services import is_commissioner
@@ -90,7 +90,7 @@ def _render_package(package, respond_form=None, form=None):
     viewer = services.supplier_of(current_user)
     own = viewer is not None and viewer.id == package.organisation_id
     response = package.response_from(viewer.id) if viewer is not None and not own else None
-    can_respond = viewer is not None and not own and response is None and package.is_open
+    can_respond = _can_respond(package)
     return render_template(
         "consortia/supply_chain/package.html", title=package.title, package=package, own=own,
         viewer=viewer, response=response, labels=_labels(package.opportunity, package), form=form,
@@ -115,7 +115,18 @@ def respond_package(package_id):
             flash(f"Your response has been sent to {package.organisation.name}", "success")
             return _to_package(package)
         attach_error(form, error)
+    if not _can_respond(package):
+        # Already answered, closed or its own: the page says so in place of the form, so the
+        # reason cannot sit next to it.
+        flash(first_error(form), "error")
+        return _to_package(package)
     return _render_package(package, respond_form=form, form=form)
+
+
+def _can_respond(package):
+    viewer = services.supplier_of(current_user)
+    return (viewer is not None and viewer.id != package.organisation_id
+            and package.response_from(viewer.id) is None and package.is_open)
 
 
 @bp.route("/subcontracts/<int:package_id>/edit", methods=["GET", "POST"])

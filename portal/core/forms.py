@@ -13,6 +13,7 @@ out someone whose password already holds it.
 import re
 
 from flask_wtf import FlaskForm
+from govuk_frontend_wtf.main import wtforms_errors
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovSubmitInput
 from wtforms import PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
@@ -99,3 +100,26 @@ class ChoiceField(SelectField):
     def pre_validate(self, form):
         if self.data not in {str(choice.value) for choice in self.choices}:
             raise ValidationError(self.message)
+
+
+def error_summary(form, params=None):
+    """The GOV.UK error summary of a form (the `wtforms_errors` of templates). An error about
+    the form as a whole, which names no field, is shown as text: as a link it would point at
+    nothing ("#" or "#None") and take a screen reader user nowhere."""
+    summary = wtforms_errors(form, params or {})
+    fields = {getattr(field, "id", None) for field in form}
+    for error in summary["errorList"]:
+        if error.get("href", "#")[1:] not in fields:
+            error.pop("href", None)
+    return summary
+
+
+def first_error(form):
+    """The first message among a form's errors: what to flash when the page the form was
+    posted from no longer shows it (already answered, closed, withdrawn), so the message
+    cannot sit next to a field."""
+    for messages in form.errors.values():
+        for message in messages if isinstance(messages, list) else [messages]:
+            if isinstance(message, str):
+                return message
+    return "That could not be done"

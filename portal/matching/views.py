@@ -8,7 +8,7 @@ from wtforms.validators import Length
 
 from portal.accreditation.services import current_records
 from portal.core.exceptions import DomainError, NotFound
-from portal.core.forms import ChoiceField, ConfirmForm, PortalForm
+from portal.core.forms import ChoiceField, ConfirmForm, PortalForm, first_error
 from portal.core.routing import id_arg, page_arg
 from portal.matching import alerts  # noqa: F401  (registers the "profile" alert source)
 from portal.matching import bp, services
@@ -148,11 +148,15 @@ def invite(opportunity_id, organisation_id):
             flash(_invited_message(supplier, emailed), "success")
             return redirect(url_for(".matches", opportunity_id=opportunity.id,
                                     **({"lot": lot.id} if lot else {})))
+    already = services.existing_invitation(opportunity, supplier, _viewer())
+    if form.errors and already:
+        # The page says who invited them and when in place of the form.
+        flash(first_error(form), "error")
+        return redirect(request.full_path)
     return render_template(
         "matching/invite.html", title=f"Invite {supplier.name}"[:200], form=form,
         opportunity=opportunity, supplier=supplier, lot=lot,
-        reachable=services.can_receive_invitations(supplier),
-        already=services.existing_invitation(opportunity, supplier, _viewer()),
+        reachable=services.can_receive_invitations(supplier), already=already,
         reasons=services.reasons_for(opportunity, supplier, lot))
 
 

@@ -241,8 +241,8 @@ EXPECTED = {
     "consortia.reply_invitation": ("vcse", OWN_ACTION),
     "consortia.report_payment": ("vcse", OWN),
     # Any other supplier may respond; VCSE 1 already has, and those who are not suppliers
-    # are told so on the package's page.
-    "consortia.respond_package": ("vcse", row(200, anon=LOGIN, other_member=OK,
+    # are sent back to the package's page, which tells them so.
+    "consortia.respond_package": ("vcse", row(302, anon=LOGIN, other_member=OK,
                                               other_admin=OK)),
     "consortia.role_suggestions": ("prime", OWN),
     "consortia.select_response": ("prime", OWN),

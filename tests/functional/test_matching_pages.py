@@ -161,7 +161,11 @@ def test_an_invitation_is_sent_once_emailed_and_audited(client, login, people, d
     assert response.status_code == 302 and f"/forward-plan/{entry.id}/matches" in \
         response.headers["Location"]
     again = _invite(client, entry, people["carers"])
-    assert again.status_code == 200 and "already been invited" in again.get_data(as_text=True)
+    # Back to the page, which says who invited them and when in place of the form.
+    assert again.status_code == 302
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "already been invited" in page and "Each supplier is invited once" in page
+    assert "Send invitation" not in page
     assert db.session.scalar(select(func.count(MatchInvitation.id))) == 1
     emails = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.recipient)).all()
     assert [m.recipient for m in emails] == ["admin@carers.example", "member@carers.example"]
