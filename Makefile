@@ -12,7 +12,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: run setup venv venv-python npm assets db seed index test test-postgres test-browser ci clean
+.PHONY: run setup venv venv-python npm assets db seed index test test-postgres test-browser ci clean loadtest
 
 # One `flask prepare` (migrations, reference data, demo data when empty, indexes when needed)
 # loads the app once; the db, seed and index targets below do the same steps one by one.
@@ -70,6 +70,14 @@ test-postgres: setup
 
 test-browser: setup
 	$(BIN)/pytest -q -m browser tests/browser $(PYTEST_ARGS)
+
+# A bounded load test on this machine (docs/loadtest.md): LOAD_USERS, LOAD_TIME and the
+# other LOAD_ variables change it. Only this target installs locust.
+loadtest: venv $(VENV)/.load-installed
+	BIN=$(BIN) bash benchmarks/load/run.sh
+$(VENV)/.load-installed: requirements-load.txt requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-load.txt
+	touch $@
 
 clean:
 	rm -rf static/build static/govuk instance/search

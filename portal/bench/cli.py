@@ -151,3 +151,37 @@ def bench_insight(suppliers, opportunities):
     for line in run(suppliers, opportunities,
                     progress=lambda message: click.echo(f"  {message}", err=True)):
         click.echo(line)
+
+
+@bench_cli.command("loaddata")
+@click.option("--organisations", default=100_000, show_default=True,
+              type=click.IntRange(2, 2_000_000), help="How many organisations to generate.")
+@click.option("--entries", default=10_000, show_default=True,
+              type=click.IntRange(1, 1_000_000), help="How many forward-plan entries.")
+@click.option("--seed", default=2026, show_default=True, help="Seed of the recombination.")
+@click.option("--marker", type=click.Path(dir_okay=False), default=None,
+              help="A file saying which data the database holds: written once the data and "
+                   "indexes are built; with --check, compared with what would be built.")
+@click.option("--check", is_flag=True,
+              help="Build nothing: exit 0 when the marker and the database say the data are "
+                   "there, 1 otherwise.")
+@click.pass_context
+def bench_loaddata(ctx, organisations, entries, seed, marker, check):
+    """Fill an empty database with national-scale data for the load test (docs/loadtest.md)
+    and rebuild the search indexes."""
+    from portal.bench.loadgen import LoadDataError, Scale, generate, is_built
+    from portal.cli import search_rebuild
+
+    scale = Scale(organisations=organisations, entries=entries, seed=seed)
+    if check:
+        ctx.exit(0 if is_built(scale, marker) else 1)
+    try:
+        counts = generate(scale, progress=lambda message: click.echo(f"  {message}", err=True))
+    except LoadDataError as error:
+        raise click.ClickException(str(error)) from None
+    for name, count in counts.items():
+        click.echo(f"{name}: {count}")
+    ctx.invoke(search_rebuild)
+    if marker:
+        Path(marker).parent.mkdir(parents=True, exist_ok=True)
+        Path(marker).write_text(scale.marker + "\n", encoding="utf-8")
