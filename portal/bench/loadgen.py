@@ -109,7 +109,7 @@ def generate(scale, progress=lambda message: None):
     _fill_matches(entry_ids, supplier_ids, rng)
     progress("stored the top matches of every entry")
     counts["accounts"] = _accounts(scale, supplier_ids, buyer_ids)
-    _advance_sequences()
+    _after_bulk_load()
     counts.update(organisations=len(buyer_ids) + len(supplier_ids), entries=len(entry_ids))
     return counts
 
@@ -239,15 +239,18 @@ def _accounts(scale, supplier_ids, buyer_ids):
     return len(rows)
 
 
-def _advance_sequences():
+def _after_bulk_load():
     """Rows were given their ids, so PostgreSQL's sequences must move past them for the rows
-    the portal adds later."""
+    the portal adds later; and the planner needs the tables' statistics now, not whenever
+    autovacuum gets round to them (until then it takes 100,000 rows for a hundred)."""
     if db.engine.dialect.name != "postgresql":
         return
     for table in ("organisation", "opportunity"):
         db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                 f"(SELECT max(id) FROM {table}))"))
     db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("ANALYZE"))
 
 
 def is_built(scale, marker):

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import (
-    BigInteger, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text,
+    BigInteger, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text, func, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -192,6 +192,8 @@ organisation_term = Table(
 
 class Organisation(TimestampMixin, db.Model):
     __tablename__ = "organisation"
+    # The directory lists organisations by name, case aside (organisations/directory.py).
+    __table_args__ = (Index("ix_organisation_name_order", func.lower(text("name")), "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)

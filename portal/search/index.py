@@ -258,8 +258,7 @@ class SearchIndex(Repairable):
         allowed = postings.mask(_filter_query(filters))
         weighted_terms = self._telling(postings, weighted_terms)
         if only_ids is not None:
-            docnums = np.array(sorted(d for d in self._docnums(searcher, only_ids)
-                                      if allowed[d]), dtype=np.int64)
+            docnums = self._allowed_among(searcher, only_ids, allowed)
         else:
             clauses = [("text", term, weight) for term, weight in weighted_terms]
             clauses += [(field, value, weight) for field, value, weight in boosts or ()
@@ -330,6 +329,19 @@ class SearchIndex(Repairable):
         total = searcher.doc_count()
         return {value: searcher.doc_frequency(field, value) / total if total else 0.0
                 for value in values}
+
+    def _allowed_among(self, searcher, ids, allowed):
+        """The sorted document numbers of those of `ids` the filter allows. Each id is looked
+        up alone while there are fewer ids than allowed documents; otherwise the allowed
+        documents' own ids are read, which is far quicker when a filter keeps a few hundred
+        documents of a whole directory's worth of ids (the accredited among 100,000)."""
+        candidates = np.flatnonzero(allowed)
+        if len(ids) <= len(candidates):
+            return np.array(sorted(d for d in self._docnums(searcher, ids) if allowed[d]),
+                            dtype=np.int64)
+        wanted = {str(org_id) for org_id in ids}
+        return np.array([d for d in candidates.tolist()
+                         if str(searcher.stored_fields(d)["id"]) in wanted], dtype=np.int64)
 
     def _docnums(self, searcher, ids):
         found = set()
