@@ -1,7 +1,8 @@
 """`flask bench …`: every benchmark in one group. `search`: search, matching and
 recommendation speed at a given scale; `matching --data DIR`: the matching quality benchmark
 (MATCHING.md); `recommendations`: the time to score a supplier again after a profile edit;
-`imports`: the shape of the package import graph."""
+`imports`: the shape of the package import graph; `pages`: what each page costs one person
+on the current database."""
 from pathlib import Path
 
 import click
@@ -185,3 +186,28 @@ def bench_loaddata(ctx, organisations, entries, seed, marker, check):
     if marker:
         Path(marker).parent.mkdir(parents=True, exist_ok=True)
         Path(marker).write_text(scale.marker + "\n", encoding="utf-8")
+
+
+@bench_cli.command("pages")
+@click.option("--repeats", default=10, show_default=True, type=click.IntRange(1, 1000),
+              help="Timed requests per page, after one warm-up request that is not counted.")
+@click.option("--person", "people", multiple=True,
+              help="Only this demo person's pages (vcse.admin, commissioner, …); repeatable.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
+              default=None, help="Also write the figures to this JSON file.")
+def bench_pages(repeats, people, json_path):
+    """Time each demo person's representative pages on the current database (the demo data
+    `flask prepare` loads) with one client: median and 95th-percentile ms and SQL statements
+    per request."""
+    from flask import current_app
+
+    from portal.bench.pages import bench_settings, measure, table, write_json
+
+    app = current_app._get_current_object()
+    with bench_settings(app):
+        results = measure(app, repeats, people=set(people) or None,
+                          progress=lambda row: click.echo(f"  {row}", err=True))
+    for line in table(results, repeats):
+        click.echo(line)
+    if json_path:
+        write_json(results, repeats, json_path)
