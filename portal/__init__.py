@@ -39,6 +39,9 @@ def _configure(app, config):
     ])
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    from portal.core.widgets import with_options
+
+    app.jinja_env.filters["with_options"] = with_options
 
 
 def _trust_proxies(app):

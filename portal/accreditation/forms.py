@@ -1,7 +1,7 @@
 """Forms for applying, assessing, deciding and running schemes."""
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput, GovFileInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
+    GovCheckboxInput, GovFileInput, GovSubmitInput, GovTextArea, GovTextInput,
 )
 from wtforms import (
     BooleanField, IntegerField, RadioField, SelectChoice, SelectField, SelectMultipleField,
@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from portal.accreditation.models import ANSWER_STATUSES, OUTCOMES, VERDICTS
 from portal.accreditation.register import SORTS, TIERS
 from portal.core.forms import PortalForm
-from portal.core.widgets import Checkboxes, Radios
+from portal.core.widgets import Checkboxes, FastSelect, Radios
 from portal.organisations.forms import attach_error  # noqa: F401  (re-exported for views)
 
 
@@ -66,7 +66,7 @@ class AnswerForm(PortalForm):
         "Explain briefly how you meet it, or what you still need to do", widget=GovTextArea(),
         validators=[InputRequired("Enter a short explanation"), _max(5000, "Your explanation")])
     mark_id = SelectField("Do you hold a recognised mark that covers this standard?",
-                          widget=GovSelect(), coerce=int, choices=[], validators=[Optional()])
+                          widget=FastSelect(), coerce=int, choices=[], validators=[Optional()])
     mark_reference = StringField("Certificate or registration number (optional)",
                                  widget=GovTextInput(),
                                  validators=[Optional(), _max(120, "The reference")])
@@ -169,7 +169,7 @@ class SendBackForm(PortalForm):
 class DecisionForm(PortalForm):
     outcome = RadioField("Decision", widget=Radios(), choices=_choices(OUTCOMES),
                          validators=[InputRequired("Choose a decision")])
-    level = SelectField("Level to accredit at (for a lower level)", widget=GovSelect(),
+    level = SelectField("Level to accredit at (for a lower level)", widget=FastSelect(),
                         coerce=int, choices=[], validators=[Optional()])
     reasons = TextAreaField("Reasons for the decision (shared with the applicant)",
                             widget=GovTextArea(),
@@ -210,13 +210,13 @@ class RegisterFilterForm(PortalForm):
         csrf = False
 
     q = StringField("Search", widget=GovTextInput())
-    scheme = SelectField("Scheme", widget=GovSelect(), choices=[])
-    tier = SelectField("Tier", widget=GovSelect(),
+    scheme = SelectField("Scheme", widget=FastSelect(), choices=[])
+    tier = SelectField("Tier", widget=FastSelect(),
                        choices=[SelectChoice("", "Any tier")] + [
                            SelectChoice(str(k), v) for k, v in TIERS.items()])
-    area = SelectField("Area served", widget=GovSelect(), choices=[])
-    cpv = SelectField("Service category", widget=GovSelect(), choices=[])
-    sort = SelectField("Sort by", widget=GovSelect(), choices=_choices(SORTS))
+    area = SelectField("Area served", widget=FastSelect(), choices=[])
+    cpv = SelectField("Service category", widget=FastSelect(), choices=[])
+    sort = SelectField("Sort by", widget=FastSelect(), choices=_choices(SORTS))
 
     def __init__(self, formdata, options, **kwargs):
         super().__init__(formdata=formdata, **kwargs)
@@ -233,9 +233,9 @@ class ReportFilterForm(PortalForm):
     class Meta:
         csrf = False
 
-    scheme = SelectField("Scheme", widget=GovSelect(), choices=[])
-    level = SelectField("Level", widget=GovSelect(), choices=[])
-    area = SelectField("Where organisations work", widget=GovSelect(), choices=[])
+    scheme = SelectField("Scheme", widget=FastSelect(), choices=[])
+    level = SelectField("Level", widget=FastSelect(), choices=[])
+    area = SelectField("Where organisations work", widget=FastSelect(), choices=[])
 
     def __init__(self, formdata, schemes, version, areas, **kwargs):
         super().__init__(formdata=formdata, **kwargs)

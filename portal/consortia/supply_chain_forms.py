@@ -1,7 +1,7 @@
 """Forms for the supply chain: sub-contract packages and the responses to them, recording a
 sub-contract, payment reports and concerns raised with the buyer."""
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
+    GovSubmitInput, GovTextArea, GovTextInput,
 )
 from wtforms import (
     HiddenField, RadioField, SelectChoice, SelectField, StringField,
@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.consortia.models import MAX_TEXT
 from portal.core.forms import PortalForm
-from portal.core.widgets import Checkboxes, Radios
+from portal.core.widgets import Checkboxes, FastSelect, Radios
 from portal.organisations.forms import DateField, PoundsField, TermChoicesField
 from portal.pipeline.models import ACCREDITATION_TIERS
 
@@ -53,7 +53,7 @@ class TierField(SelectField):
     """No level or tier 1 to 3; anything else is refused in plain words."""
 
     def __init__(self, label, **kwargs):
-        super().__init__(label, widget=GovSelect(), default="", choices=[
+        super().__init__(label, widget=FastSelect(), default="", choices=[
             SelectChoice("", "No level recommended")] + [
             SelectChoice(str(k), v) for k, v in ACCREDITATION_TIERS.items()], **kwargs)
 

@@ -14,12 +14,13 @@ import re
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.main import wtforms_errors
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSelect, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovSubmitInput
 from wtforms import PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import StopValidation, ValidationError
 
 from portal.core.text import has_bidi_controls, has_control_characters
+from portal.core.widgets import FastSelect
 
 # Labels that are questions or instructions read badly before "must not contain…".
 _PHRASE_STARTS = ("what ", "where ", "how ", "why ", "if ", "explain ", "describe ",
@@ -94,7 +95,7 @@ class ChoiceField(SelectField):
     """A select whose refusal of an unknown value says which list to choose from."""
 
     def __init__(self, label, message, **kwargs):
-        super().__init__(label, widget=GovSelect(), default="", **kwargs)
+        super().__init__(label, widget=FastSelect(), default="", **kwargs)
         self.message = message
 
     def pre_validate(self, form):

@@ -1,11 +1,11 @@
 """Forms for the contracts register: its filter, a contract's terms, and a contract added by
 hand."""
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Length, ValidationError
 
 from portal.core.forms import PortalForm
-from portal.core.widgets import Checkboxes
+from portal.core.widgets import Checkboxes, FastSelect
 from portal.insight.contracts import ENDING, SORTS
 from portal.organisations.forms import DateField, PoundsField, TermChoicesField
 
@@ -19,9 +19,9 @@ class RegisterFilterForm(PortalForm):
     class Meta:
         csrf = False
 
-    ending = SelectField("Show", widget=GovSelect(),
+    ending = SelectField("Show", widget=FastSelect(),
                          choices=[SelectChoice(k, v) for k, v in ENDING.items()])
-    sort = SelectField("Sort by", widget=GovSelect(),
+    sort = SelectField("Sort by", widget=FastSelect(),
                        choices=[SelectChoice(k, v) for k, v in SORTS.items()])
 
     def __init__(self, query, **kwargs):

@@ -1,13 +1,13 @@
 """Forms of the dashboard: its filters (a GET form) and a buyer's targets."""
 import re
 
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
 from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Regexp
 
 from portal.consortia.workspace_forms import PercentField
 from portal.core.forms import PortalForm
-from portal.core.widgets import Radios
+from portal.core.widgets import FastSelect, Radios
 from portal.insight.models import SHARE_MEASURES
 
 
@@ -17,10 +17,10 @@ class FilterForm(PortalForm):
     class Meta:
         csrf = False
 
-    year_from = SelectField("From", widget=GovSelect(), choices=[], validate_choice=False)
-    year_to = SelectField("To", widget=GovSelect(), choices=[], validate_choice=False)
-    category = SelectField("Category", widget=GovSelect(), choices=[], validate_choice=False)
-    area = SelectField("Area", widget=GovSelect(), choices=[], validate_choice=False)
+    year_from = SelectField("From", widget=FastSelect(), choices=[], validate_choice=False)
+    year_to = SelectField("To", widget=FastSelect(), choices=[], validate_choice=False)
+    category = SelectField("Category", widget=FastSelect(), choices=[], validate_choice=False)
+    area = SelectField("Area", widget=FastSelect(), choices=[], validate_choice=False)
     submit = SubmitField("Apply filters", widget=GovSubmitInput())
 
     def fill(self, years, categories, areas):

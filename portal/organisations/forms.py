@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput, GovFileInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
+    GovDateInput, GovFileInput, GovSubmitInput, GovTextArea, GovTextInput,
 )
 from wtforms import (
     Field, HiddenField, IntegerField, RadioField, SelectChoice, SelectField, SelectMultipleField,
@@ -16,7 +16,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 from portal.core import files
 from portal.core.exceptions import DomainError
 from portal.core.forms import PortalForm
-from portal.core.widgets import Checkboxes, Radios
+from portal.core.widgets import Checkboxes, FastSelect, Radios
 from portal.organisations.models import (
     CREDENTIAL_KINDS, INCOME_BANDS, LEGAL_FORMS, normalise_charity_number,
     normalise_company_number, normalise_postcode, normalise_website,
@@ -153,7 +153,7 @@ class ProfileForm(PortalForm):
         "Other names (optional)", widget=GovTextInput(),
         description="Names the organisation is also known by, separated by commas",
         validators=[Optional(), _max(400, "Other names")])
-    legal_form = SelectField("Legal form", widget=GovSelect(), choices=[])
+    legal_form = SelectField("Legal form", widget=FastSelect(), choices=[])
     charity_number = StringField(
         "Charity number (optional)", widget=GovTextInput(),
         description="For example 1234567, SC012345 or NIC100002",
@@ -170,7 +170,7 @@ class ProfileForm(PortalForm):
                           validators=[_max(300, "Website"),
                                       _model_rule(normalise_website)])
     income_band = SelectField(
-        "Income band", widget=GovSelect(), choices=_choices(
+        "Income band", widget=FastSelect(), choices=_choices(
             {k: v[0] for k, v in INCOME_BANDS.items()}, blank="Not given"),
         description="If you give your latest annual income, the band is worked out from it")
     latest_income = PoundsField(
@@ -305,7 +305,7 @@ class DirectoryForm(PortalForm):
     cpv = SelectField("Service category", choices=[])
     income_band = SelectField("Income", choices=[])
     tier = SelectField("Accredited at least at", choices=[])
-    sort = SelectField("Sort by", widget=GovSelect(), choices=[])
+    sort = SelectField("Sort by", widget=FastSelect(), choices=[])
     # What the page showed, so a new search can tell a sort chosen now from one kept from
     # before (see portal.organisations.directory.submitted_filters).
     shown_q = HiddenField()

@@ -5,7 +5,7 @@ from datetime import time, timedelta
 
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxInput, GovFileInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput,
+    GovCheckboxInput, GovFileInput, GovSubmitInput, GovTextArea, GovTextInput,
 )
 from wtforms import (
     BooleanField, Field, HiddenField, RadioField, SelectChoice, SelectField, SelectMultipleField,
@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from portal.core.forms import ConfirmForm, PortalForm
-from portal.core.widgets import Checkboxes, Radios
+from portal.core.widgets import Checkboxes, FastSelect, Radios
 from portal.organisations.forms import (  # noqa: F401
     CountField, DateField, PoundsField, attach_error, show_sorts,
 )
@@ -343,7 +343,7 @@ class TimetablePage(ClosingFields, EntryPage):
 
 class RoutePage(EntryPage):
     SLUG, TITLE = "route", "How will it be bought, and who can bid?"
-    procurement_route = SelectField("Procurement route", widget=GovSelect(),
+    procurement_route = SelectField("Procurement route", widget=FastSelect(),
                                     choices=_choices(
                                         {k: r.label for k, r in ROUTES.items()},
                                         blank="Not decided yet"), default="")
@@ -360,7 +360,7 @@ class RoutePage(EntryPage):
         validators=[_max(120, "Area")],
         description="Only if reserved by location. A council, county or region name")
     accreditation_tier = SelectField(
-        "Recommended accreditation tier", widget=GovSelect(),
+        "Recommended accreditation tier", widget=FastSelect(),
         choices=_choices(ACCREDITATION_TIERS, blank="No tier"), default="")
     accreditation_requirement = RadioField(
         "Is the tier advisory or required?", widget=Radios(),
@@ -612,20 +612,20 @@ class PlanFilterForm(PortalForm):
 
     q = StringField("Search", widget=GovTextInput())
     every_word = FlagField("Only show entries containing every word", widget=GovCheckboxInput())
-    status = SelectField("Stage", widget=GovSelect(), choices=_choices(
+    status = SelectField("Stage", widget=FastSelect(), choices=_choices(
         {k: v for k, v in STATUSES.items() if k != "draft"}, blank="Any current stage"))
-    cpv = SelectField("Category", widget=GovSelect(), choices=[])
-    area = SelectField("Area", widget=GovSelect(), choices=[])
-    value_band = SelectField("Value", widget=GovSelect(), choices=_choices(
+    cpv = SelectField("Category", widget=FastSelect(), choices=[])
+    area = SelectField("Area", widget=FastSelect(), choices=[])
+    value_band = SelectField("Value", widget=FastSelect(), choices=_choices(
         {k: v[0] for k, v in VALUE_BANDS.items()}, blank="Any value"))
-    buyer = SelectField("Buyer", widget=GovSelect(), choices=[])
-    route = SelectField("Procurement route", widget=GovSelect(), choices=_choices(
+    buyer = SelectField("Buyer", widget=FastSelect(), choices=[])
+    route = SelectField("Procurement route", widget=FastSelect(), choices=_choices(
         {k: r.label for k, r in ROUTES.items()}, blank="Any route"))
-    closing_within = SelectField("Closing within", widget=GovSelect(), choices=_choices(
+    closing_within = SelectField("Closing within", widget=FastSelect(), choices=_choices(
         {str(n): f"{n} days" for n in CLOSING_WITHIN}, blank="Any time"))
     options = SelectMultipleField("Show only", coerce=str, widget=Checkboxes(), choices=_choices(
         {"vcse": "Suitable for VCSEs", "consortium": "Consortium bids welcome"}))
-    sort = SelectField("Sort by", widget=GovSelect(), choices=[])
+    sort = SelectField("Sort by", widget=FastSelect(), choices=[])
     # What the list showed (see portal.organisations.directory.submitted_filters).
     shown_q = HiddenField()
     shown_sort = HiddenField()

@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flask import g, has_request_context
 from sqlalchemy import case, or_, select
 
 from portal.extensions import db
@@ -272,11 +273,23 @@ def expand_area_codes(codes):
     codes = {code for code in codes or () if code}
     if not codes:
         return set()
+    if has_request_context():  # pages expand many areas: one query for all of them
+        return {code for code, *parents in _authority_parents() if codes & {code, *parents}}
     query = select(Area.code).where(Area.kind == "authority", or_(
         Area.code.in_(codes), Area.county_code.in_(codes),
         Area.region_code.in_(codes), Area.country_code.in_(codes),
     ))
     return set(db.session.scalars(query))
+
+
+def _authority_parents():
+    """Every current authority's code with its county, region and nation, read once per
+    request (the areas change only when the reference data is loaded again)."""
+    if "authority_parents" not in g:
+        g.authority_parents = db.session.execute(
+            select(Area.code, Area.county_code, Area.region_code, Area.country_code)
+            .where(Area.kind == "authority")).all()
+    return g.authority_parents
 
 
 def search_areas(q, limit=20):
