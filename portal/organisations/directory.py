@@ -23,7 +23,7 @@ from portal.extensions import db
 from portal.organisations.models import (
     INCOME_BANDS, ORG_TYPES, Organisation, organisation_area, organisation_cpv,
 )
-from portal.organisations.services import AREA_KIND_ORDER, cpv_ancestors, social_service_codes
+from portal.organisations.services import cpv_ancestors, social_service_codes
 from portal.reference import services as reference
 from portal.reference.models import Area, CpvCode
 from portal.reference.places import find_places, gazetteer, normalise_name
@@ -585,8 +585,7 @@ def tier_facet(chosen, base_ids):
 
 def directory_filter_options(current_cpv=None):
     """Choices for the directory's area and category filters."""
-    areas = db.session.scalars(select(Area)).all()
-    areas.sort(key=lambda a: (AREA_KIND_ORDER.get(a.kind, 9), a.name))
+    areas = reference.area_choices()
     divisions = db.session.scalars(
         select(CpvCode).where(CpvCode.parent_code.is_(None)).order_by(CpvCode.code)).all()
     categories = divisions + [c for c in social_service_codes() if c not in divisions]

@@ -387,24 +387,19 @@ def plan_facets(query, text_ids, total):
 
 
 def filter_options(query=None):
-    """Choices for the area, category and buyer filters."""
-    areas = db.session.scalars(select(Area).where(Area.kind != "authority")
-                               .order_by(Area.kind, Area.name)).all()
-    authorities = db.session.scalars(select(Area).where(Area.kind == "authority")
-                                     .order_by(Area.name)).all()
-    order = {"country": 0, "region": 1, "county": 2}
-    areas.sort(key=lambda a: (order.get(a.kind, 9), a.name))
+    """Choices for the area, category and buyer filters: only the columns they show."""
     used = select(Opportunity.main_cpv_code).where(Opportunity.status.in_(PUBLIC_STATUSES))
     divisions = {code[:2] + "000000" for code in db.session.scalars(used.distinct()) if code}
-    categories = db.session.scalars(select(CpvCode).where(
+    categories = db.session.execute(select(CpvCode.code, CpvCode.description).where(
         or_(CpvCode.code.in_(sorted(divisions)), CpvCode.is_social_service.is_(True)))
         .order_by(CpvCode.code)).all()
     if query and query.cpv and query.cpv not in {c.code for c in categories}:
         categories.insert(0, db.session.get(CpvCode, query.cpv))
-    buyers = db.session.scalars(select(Organisation).where(Organisation.id.in_(
-        select(Opportunity.organisation_id).where(Opportunity.status.in_(PUBLIC_STATUSES))))
+    buyers = db.session.execute(select(Organisation.id, Organisation.name).where(
+        Organisation.id.in_(select(Opportunity.organisation_id)
+                            .where(Opportunity.status.in_(PUBLIC_STATUSES))))
         .order_by(Organisation.name)).all()
-    return {"areas": areas + authorities, "categories": categories, "buyers": buyers}
+    return {"areas": reference.area_choices(), "categories": categories, "buyers": buyers}
 
 
 # --- Timeline -----------------------------------------------------------------------------------

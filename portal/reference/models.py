@@ -5,6 +5,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 
 AREA_KINDS = ("country", "region", "county", "authority")
+AREA_KIND_LABELS = {"authority": "local authority", "county": "county", "region": "region",
+                    "country": "nation"}
 
 
 class CpvCode(db.Model):
@@ -43,8 +45,7 @@ class Area(db.Model):
 
     @property
     def kind_label(self):
-        return {"authority": "local authority", "county": "county",
-                "region": "region", "country": "nation"}[self.kind]
+        return AREA_KIND_LABELS[self.kind]
 
 
 class VocabularyTerm(db.Model):
