@@ -434,6 +434,11 @@ def _add_months(day, months):
     return date(day.year + index // 12, index % 12 + 1, 1)
 
 
+# The timeline shows each entry's title, value and buyer's name, for every live entry: loading
+# their areas as the list does (hundreds for a national entry) cost most of the page's time.
+TIMELINE_OPTIONS = (selectinload(Opportunity.organisation).load_only(Organisation.name),)
+
+
 def timeline(query, months=TIMELINE_MONTHS, today=None):
     """Milestones of live entries matching `query` over the next `months`, month by month."""
     first = (today or uk_now().date()).replace(day=1)
@@ -441,7 +446,7 @@ def timeline(query, months=TIMELINE_MONTHS, today=None):
     months_list = [Month(_add_months(first, i), []) for i in range(months)]
     unsorted = replace(query, sort=None)
     stmt = filtered_statement(unsorted, plan_search_ids(unsorted) if query.q else None).options(
-        *LISTING_OPTIONS)
+        *TIMELINE_OPTIONS)
     for opportunity in db.session.scalars(stmt):
         for attribute, label in MILESTONES:
             value = getattr(opportunity, attribute)
