@@ -834,12 +834,21 @@ def _recipients(org):
 
 # --- queues ---------------------------------------------------------------------------------
 
+# What the queue shows of each application (its organisation, level, scheme version and
+# assessors, and whether the level is the top one), read for the whole page at once.
+QUEUE_OPTIONS = (
+    selectinload(Application.organisation), selectinload(Application.assignments),
+    selectinload(Application.level),
+    selectinload(Application.version).selectinload(SchemeVersion.levels),
+)
+
+
 def board_queue(user, status=None, page=1, per_page=20):
     """Applications for the schemes the user's body runs (all schemes for a site admin);
     a body member who is not on the board sees only applications assigned to them."""
     stmt = (select(Application).join(SchemeVersion).join(Scheme)
             .where(Application.status != "draft")
-            .options(selectinload(Application.organisation)))
+            .options(*QUEUE_OPTIONS))
     if not user.is_site_admin:
         stmt = stmt.where(Scheme.body_id == user.organisation_id)
     if not user.is_site_admin and user.org_role != "admin":
@@ -857,7 +866,8 @@ def my_assignments(user):
         select(Assignment).join(Application).where(
             Assignment.assessor_id == user.id,
             Application.status.in_(("in_assessment", "submitted", "more_info")))
-        .order_by(Assignment.assigned_at)).all()
+        .order_by(Assignment.assigned_at)
+        .options(selectinload(Assignment.application).options(*QUEUE_OPTIONS))).all()
 
 
 def records_for(org):

@@ -1,6 +1,7 @@
 """Read models for site administrators (people, organisations, the outbox and the audit
 trail) and the check of who a buyer or accreditation body is."""
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import User
 from portal.core.audit import AuditEvent, record
@@ -23,7 +24,10 @@ def list_users(q="", page=1, per_page=50):
 
 
 def list_organisations(q="", status="", page=1, per_page=50):
-    query = select(Organisation).order_by(Organisation.name)
+    """A page of organisations by name, each with its members (the page counts them: one query
+    for the page rather than one per organisation)."""
+    query = select(Organisation).order_by(Organisation.name).options(
+        selectinload(Organisation.members).load_only(User.id))
     if q:
         query = query.where(db.func.lower(Organisation.name).like(_like(q)))
     if status:
@@ -56,7 +60,8 @@ def waiting_for_verification(page=1, per_page=50):
              .where(Organisation.org_type.in_(TYPES_NEEDING_VERIFICATION),
                     Organisation.verified_at.is_(None), Organisation.status == "active",
                     Organisation.members.any())
-             .order_by(Organisation.created_at, Organisation.id))
+             .order_by(Organisation.created_at, Organisation.id)
+             .options(selectinload(Organisation.members).load_only(User.id)))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 

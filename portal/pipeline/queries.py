@@ -538,12 +538,19 @@ def history(opportunity):
     return [HistoryItem(e.occurred_at, HISTORY_ACTIONS[e.action], _describe(e)) for e in events]
 
 
+# The buyer's plan counts each entry's pending questions and interest and shows when it was
+# awarded: loaded for the whole page at once, not three queries an entry.
+OWN_PLAN_OPTIONS = (selectinload(Opportunity.questions), selectinload(Opportunity.interests),
+                    selectinload(Opportunity.award))
+
+
 def own_plan(org, status=None, page=1, per_page=20):
     """Every entry of the organisation's plan, drafts included, most recently changed first."""
     stmt = select(Opportunity).where(Opportunity.organisation_id == org.id)
     if status:
         stmt = stmt.where(Opportunity.status == status)
-    stmt = stmt.order_by(Opportunity.updated_at.desc(), Opportunity.id.desc())
+    stmt = stmt.order_by(Opportunity.updated_at.desc(), Opportunity.id.desc()).options(
+        *OWN_PLAN_OPTIONS)
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False, max_per_page=None)
 
 
