@@ -16,7 +16,9 @@ def _like(text):
 
 
 def list_users(q="", page=1, per_page=50):
-    query = select(User).order_by(User.created_at.desc(), User.id.desc())
+    """A page of people, newest first, with their organisations (one query for the page)."""
+    query = select(User).order_by(User.created_at.desc(), User.id.desc()).options(
+        selectinload(User.organisation))
     if q:
         query = query.where(or_(db.func.lower(User.email).like(_like(q)),
                                 db.func.lower(User.name).like(_like(q))))

@@ -201,12 +201,15 @@ def bench_pages(repeats, people, json_path):
     per request."""
     from flask import current_app
 
-    from portal.bench.pages import bench_settings, measure, table, write_json
+    from portal.bench.pages import PagesBenchError, bench_settings, measure, table, write_json
 
     app = current_app._get_current_object()
-    with bench_settings(app):
-        results = measure(app, repeats, people=set(people) or None,
-                          progress=lambda row: click.echo(f"  {row}", err=True))
+    try:
+        with bench_settings(app):
+            results = measure(app, repeats, people=set(people) or None,
+                              progress=lambda row: click.echo(f"  {row}", err=True))
+    except PagesBenchError as error:
+        raise click.ClickException(str(error)) from None
     for line in table(results, repeats):
         click.echo(line)
     if json_path:

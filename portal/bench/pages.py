@@ -88,6 +88,10 @@ PAGES = (
 )
 
 
+class PagesBenchError(Exception):
+    """Something the person running the benchmark must fix (such as missing demo data)."""
+
+
 @dataclass
 class PageCost:
     person: str
@@ -159,7 +163,9 @@ def sign_in(app, person, password=DEMO_PASSWORD):
     response = client.post("/sign-in", data={"email": f"{person}@{DEMO_DOMAIN}",
                                              "password": password})
     if response.status_code != 302:
-        raise RuntimeError(f"{person} could not sign in (status {response.status_code})")
+        raise PagesBenchError(f"{person} could not sign in as {person}@{DEMO_DOMAIN} "
+                              f"(status {response.status_code}): load the demo data with "
+                              "`flask prepare` on an empty database")
     return client
 
 
