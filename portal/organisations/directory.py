@@ -677,7 +677,7 @@ class AreaTree:
 
 def area_tree():
     if "area_tree" not in g:
-        g.area_tree = AreaTree(db.session.scalars(select(Area)).all())
+        g.area_tree = AreaTree(reference.area_rows())
     return g.area_tree
 
 

@@ -282,14 +282,26 @@ def expand_area_codes(codes):
     return set(db.session.scalars(query))
 
 
+def area_rows():
+    """Every area's code, name, kind, county, region and nation: read once per request by
+    whatever needs them (filters, facets, expansions), outside one from the database each time
+    (the areas change only when the reference data is loaded again)."""
+    if not has_request_context():
+        return _read_area_rows()
+    if "area_rows" not in g:
+        g.area_rows = _read_area_rows()
+    return g.area_rows
+
+
+def _read_area_rows():
+    return db.session.execute(select(Area.code, Area.name, Area.kind, Area.county_code,
+                                     Area.region_code, Area.country_code)).all()
+
+
 def _authority_parents():
-    """Every current authority's code with its county, region and nation, read once per
-    request (the areas change only when the reference data is loaded again)."""
-    if "authority_parents" not in g:
-        g.authority_parents = db.session.execute(
-            select(Area.code, Area.county_code, Area.region_code, Area.country_code)
-            .where(Area.kind == "authority")).all()
-    return g.authority_parents
+    """Every current authority's code with its county, region and nation."""
+    return [(a.code, a.county_code, a.region_code, a.country_code) for a in area_rows()
+            if a.kind == "authority"]
 
 
 @dataclass(frozen=True)
@@ -311,8 +323,7 @@ class AreaChoice:
 
 def area_choices():
     """Every area, nations first, then regions, counties and authorities, each by name."""
-    rows = db.session.execute(select(Area.code, Area.name, Area.kind)).all()
-    return sorted((AreaChoice(*row) for row in rows),
+    return sorted((AreaChoice(a.code, a.name, a.kind) for a in area_rows()),
                   key=lambda a: (AREA_KINDS.index(a.kind), a.name))
 
 
