@@ -274,7 +274,8 @@ def expand_area_codes(codes):
     if not codes:
         return set()
     if has_request_context():  # pages expand many areas: one query for all of them
-        return {code for code, *parents in _authority_parents() if codes & {code, *parents}}
+        inside = _authorities_inside()
+        return set().union(*(inside.get(code, ()) for code in codes))
     query = select(Area.code).where(Area.kind == "authority", or_(
         Area.code.in_(codes), Area.county_code.in_(codes),
         Area.region_code.in_(codes), Area.country_code.in_(codes),
@@ -298,10 +299,18 @@ def _read_area_rows():
                                      Area.region_code, Area.country_code)).all()
 
 
-def _authority_parents():
-    """Every current authority's code with its county, region and nation."""
-    return [(a.code, a.county_code, a.region_code, a.country_code) for a in area_rows()
-            if a.kind == "authority"]
+def _authorities_inside():
+    """{area code: codes of the authorities inside it (an authority: itself)}, worked out once
+    per request."""
+    if "authorities_inside" not in g:
+        inside = defaultdict(set)
+        for a in area_rows():
+            if a.kind == "authority":
+                for code in (a.code, a.county_code, a.region_code, a.country_code):
+                    if code:
+                        inside[code].add(a.code)
+        g.authorities_inside = dict(inside)
+    return g.authorities_inside
 
 
 @dataclass(frozen=True)
