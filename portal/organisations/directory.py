@@ -29,7 +29,7 @@ from portal.reference.models import Area, CpvCode
 from portal.reference.places import find_places, gazetteer, normalise_name
 from portal.search.repair import SearchUnavailable
 from portal.search.services import (
-    index_version, match_organisations, search_organisation_ids, snippet,
+    index_version, match_organisations, organisations_allowed, search_organisation_ids, snippet,
     suggest_organisation_search, terms,
 )
 
@@ -271,12 +271,24 @@ def accredited_standings():
         found = _standings_cache.get("all")
         if found and found[0] == key and now - found[1] < FACET_CACHE_SECONDS:
             return found[2]
-    active = db.session.scalars(select(Organisation.id).where(Organisation.status == "active"))
-    standings = read_standings(list(active))
+    standings = _active_standings()
     if key[0][0] != "rebuilding":  # index_version() while the index is rebuilt
         with _facet_lock:
             _standings_cache["all"] = (key, now, standings)
     return standings
+
+
+def _active_standings():
+    """Every accredited organisation in the index, less those no longer active: the index
+    holds a few hundred accredited among a whole directory, so it is read first."""
+    try:
+        found = organisations_allowed({"tier_at_least": 1})
+    except SearchUnavailable:
+        return {}
+    tiered = {org_id: _standing(features) for org_id, features in found if features.get("tier")}
+    active = set(db.session.scalars(select(Organisation.id).where(
+        Organisation.status == "active", Organisation.id.in_(list(tiered))))) if tiered else ()
+    return {org_id: standing for org_id, standing in tiered.items() if org_id in active}
 
 
 def read_standings(ids):
@@ -577,7 +589,9 @@ def tier_facet(chosen, base_ids):
     """Options for "accredited at least at": each tier counts the results accredited at it or
     above; expired accreditations count as none."""
     standings = accredited_standings()
-    tiers = [standings[i].tier for i in db.session.scalars(base_ids) if i in standings]
+    inside = db.session.scalars(base_ids.where(Organisation.id.in_(list(standings)))) \
+        if standings else ()
+    tiers = [standings[i].tier for i in inside]
     counts = {key: sum(tier >= int(key) for tier in tiers) for key in TIER_LABELS}
     return flat_facet(tier_labels(standings.values()), counts, chosen, "Any",
                       any_count=count_ids(base_ids))

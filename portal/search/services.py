@@ -18,7 +18,7 @@ from portal.search.repair import SearchUnavailable, exclusive, guarded
 
 log = logging.getLogger(__name__)
 __all__ = ["Hit", "rebuild", "needs_rebuild", "check", "search_organisation_ids",
-           "match_organisations", "match_terms", "funder_share", "term_shares", "terms",
+           "match_organisations", "organisations_allowed", "match_terms", "funder_share", "term_shares", "terms",
            "surface_forms"]
 
 
@@ -303,6 +303,11 @@ def match_organisations(weighted_terms, *, candidates=200, only_ids=None, filter
     """Organisations scored against weighted index terms; see SearchIndex.match."""
     return get_index().match(weighted_terms, candidates=candidates, only_ids=only_ids,
                              filters=filters, boosts=boosts)
+
+
+def organisations_allowed(filters):
+    """(id, features) of every organisation the filters allow; see SearchIndex.allowed."""
+    return get_index().allowed(filters)
 
 
 # --- Search pages: highlighted excerpts and "did you mean" ---------------------------------------
