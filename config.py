@@ -37,6 +37,13 @@ class Config:
     # Speed-ups that rely on Whoosh's internals (portal/search/whoosh_internals.py): "all",
     # "none" or the names of those to use. None is used on another Whoosh version.
     SEARCH_WHOOSH_SPEEDUPS = os.environ.get("SEARCH_WHOOSH_SPEEDUPS", "all")
+    # Each host's indexes follow the index change log (portal/search/follow.py): the follower
+    # (`flask search follow`) reads it this often; an id not seen below the newest is looked
+    # for again this long (a transaction still committing) before it is taken as rolled back;
+    # `flask search prune-changes` (and `retention apply`) keep this many days of the log.
+    SEARCH_FOLLOW_INTERVAL = float(os.environ.get("SEARCH_FOLLOW_INTERVAL", 0.5))
+    SEARCH_CHANGES_GRACE_SECONDS = float(os.environ.get("SEARCH_CHANGES_GRACE_SECONDS", 120))
+    SEARCH_CHANGES_KEEP_DAYS = float(os.environ.get("SEARCH_CHANGES_KEEP_DAYS", 7))
     # Stored matches follow a change after the request that made it: "background" (a thread of
     # the web worker) or "inline" (before the response, as commands always do).
     MATCHING_REFRESH = os.environ.get("MATCHING_REFRESH", "background")
@@ -87,6 +94,9 @@ class Config:
     OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-pthfnd")
     # Accreditation evidence, likewise (see portal/accreditation/evidence.py).
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", str(INSTANCE_DIR / "evidence"))
+    # Where evidence and certificate files are kept (portal/core/storage.py): "local" (in
+    # EVIDENCE_DIR), or "module:factory" for shared object storage on several hosts.
+    FILE_STORAGE = os.environ.get("FILE_STORAGE", "local")
 
     # The market map's counts are kept this long in each worker (portal/insight/cache.py).
     INSIGHT_CACHE_SECONDS = _env_int("INSIGHT_CACHE_SECONDS", 300)

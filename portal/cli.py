@@ -3,6 +3,7 @@
 measurements to. A domain's own commands live in its `cli` module; `create_app` adds the groups
 of every module in `portal.COMMAND_MODULES`."""
 import importlib
+import logging
 import sys
 
 import click
@@ -14,6 +15,7 @@ search_cli = AppGroup("search", help="Build and check the search index.")
 users_cli = AppGroup("users", help="Manage people who sign in.")
 mail_cli = AppGroup("mail", help="Outgoing email.")
 retention_cli = AppGroup("retention", help="Delete personal data kept past its period.")
+log = logging.getLogger(__name__)
 commands = [seed_cli, search_cli, users_cli, mail_cli, retention_cli]  # and those below
 
 # Packages whose `demo` module (with `load_demo(progress)`) adds to `flask seed demo`, in order.
@@ -105,14 +107,51 @@ def prepare(ctx):
 
 @search_cli.command("check")
 def search_check():
-    """Compare the index with the database; exit 1 when they differ."""
+    """Compare the index with the database and report how far this host is behind the change
+    log; exit 1 when they differ."""
     from portal.search import services as search_services
 
     report = search_services.check()
     for kind in ("missing", "stale", "extra"):
         click.echo(f"{kind}: {len(report[kind])}")
+    for name, behind in search_services.changes_behind().items():
+        click.echo(f"{name} changes behind: {'not following' if behind is None else behind}")
     if any(report.values()):
         sys.exit(1)
+
+
+@search_cli.command("follow")
+@click.option("--interval", type=float, default=None,
+              help="Seconds between reads of the change log (SEARCH_FOLLOW_INTERVAL, 0.5).")
+@click.option("--once", is_flag=True, help="Catch up once and stop.")
+def search_follow(interval, once):
+    """Keep this host's indexes up to the change log (one such process per host)."""
+    import time
+
+    from portal.search import services as search_services
+
+    interval = interval if interval is not None else current_app.config["SEARCH_FOLLOW_INTERVAL"]
+    while True:
+        try:
+            done = search_services.follow_changes()
+            if once:
+                click.echo(" ".join(f"{name}: {count}" for name, count in done.items()))
+                return
+        except Exception:  # the database or the disk away for a moment: try again
+            if once:
+                raise
+            log.exception("Following the change log failed; trying again")
+        time.sleep(interval)
+
+
+@search_cli.command("prune-changes")
+@click.option("--days", type=float, default=None,
+              help="Keep this many days of changes (SEARCH_CHANGES_KEEP_DAYS, 7).")
+def search_prune_changes(days):
+    """Delete old changes from the index change log (daily, with `retention apply`)."""
+    from portal.search import services as search_services
+
+    click.echo(f"index changes deleted: {search_services.prune_changes(days)}")
 
 
 @users_cli.command("create-admin")
@@ -140,9 +179,11 @@ def mail_flush(older_than):
 def retention_apply():
     """Delete what is kept past its retention period (docs/operations.md); safe to run daily."""
     from portal.accounts.retention import apply
+    from portal.search import services as search_services
 
     for label, count in apply().items():
         click.echo(f"{label}: {count}")
+    click.echo(f"index changes: {search_services.prune_changes()}")
 
 
 @click.command("backup")

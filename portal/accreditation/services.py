@@ -191,17 +191,16 @@ def read_file(application, user):
 
 
 def get_evidence_for_download(evidence_id, user):
-    """The evidence row and its file path; records the download in the audit trail."""
+    """The evidence row and its file, open to read; records the download in the audit trail."""
     item = db.session.get(Evidence, evidence_id)
     if item is None or not may_read_file(item.application, user):
         raise NotFound("Evidence not found")
-    path = files.path_for(item.stored_name)
-    if not path.exists():
+    if not files.exists(item.stored_name):
         raise NotFound("Evidence not found")
     audit.record("accreditation.evidence_downloaded", item, actor_id=user.id,
                  application_id=item.application_id, filename=item.filename)
     db.session.commit()
-    return item, path
+    return item, files.open_stored(item.stored_name)
 
 
 # --- starting an application --------------------------------------------------------------------

@@ -617,13 +617,15 @@ def share_file(team, user, filename, data):
 
 
 def team_file(team, file_id):
-    """A file of the team with where it is stored; a file of another team is missing."""
+    """A file of the team, open to read, with its type; a file of another team is missing."""
     from portal.accreditation import evidence as files
 
     shared = next((f for f in team.files if f.id == file_id), None)
     if shared is None:
         raise NotFound("File not found")
-    return shared, files.path_for(shared.stored_name), files.KINDS[shared.kind][1]
+    if not files.exists(shared.stored_name):
+        raise NotFound("File not found")
+    return shared, files.open_stored(shared.stored_name), files.KINDS[shared.kind][1]
 
 
 def remove_file(team, user, file_id):

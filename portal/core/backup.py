@@ -47,6 +47,7 @@ BOOKKEEPING_TABLES = {"alembic_version"}
 def backup(destination):
     """Copy the database and the uploaded files into `destination` (a new or empty folder)
     and return the manifest written beside them."""
+    _require_local_files()
     folder = _new_folder(Path(destination))
     kind = _database_kind()
     created_at = utcnow()
@@ -110,6 +111,15 @@ def _database_kind():
     if name not in DATABASE_FILES:
         raise DomainError(f"Backups of {name} databases are not supported")
     return name
+
+
+def _require_local_files():
+    """Files in shared object storage (`FILE_STORAGE`, portal.core.storage) are not copied
+    here: the store keeps them, with its own versioning or replication."""
+    if (current_app.config.get("FILE_STORAGE") or "local") != "local":
+        raise DomainError("Uploaded files are kept in object storage (FILE_STORAGE): back them "
+                          "up with the store's own versioning; this command copies files from "
+                          "local folders only")
 
 
 def file_folder(name):

@@ -7,6 +7,13 @@ again, as a subscriber reading through it may), each subscriber is given its key
 they were subscribed; an outermost rollback drops them. A subscriber's failure is logged and never undoes
 the commit, nor stops the subscribers after it.
 
+A subscriber that keeps a per-host copy (a search index) names the document type it keeps: its
+keys are then also written to the change log (portal.core.change_log) just before the
+outermost commit (after a last flush, so nothing is missed), in the same transaction as the
+change: every host's copy can follow the commit, and a crash after it loses nothing. Writing
+them at the commit rather than at each flush keeps the time between a log id being taken and
+becoming visible to other hosts as short as the commit itself (see portal.search.follow).
+
 Subscribers are registered explicitly, in order, by `create_app` (see `init_app`): the search
 indexes first, so that what follows (recommendations) reads the new documents.
 """
@@ -18,6 +25,8 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from portal.core import change_log
+
 log = logging.getLogger(__name__)
 _PENDING_KEY = "changes_pending"
 _COMMITTED_KEY = "changes_committed"
@@ -27,11 +36,13 @@ _COMMITTED_KEY = "changes_committed"
 class Subscriber:
     """`keys(obj)` gives the keys a changed row affects (an iterable, maybe empty), called
     after the flush while the row's history is still known; `act(app, keys)` runs after the
-    commit with every key collected since the last one."""
+    commit with every key collected since the last one. With `logged_as` (a document type) the
+    keys are also written to the change log in the committing transaction."""
 
     name: str
     keys: Callable
     act: Callable
+    logged_as: str | None = None
 
 
 def init_app(app, subscribers):
@@ -56,6 +67,7 @@ def _listen():
     if getattr(_listen, "done", False):
         return
     event.listen(Session, "after_flush", _collect)
+    event.listen(Session, "before_commit", _log)
     event.listen(Session, "after_commit", _committed)
     event.listen(Session, "after_transaction_end", _dispatch)
     event.listen(Session, "after_soft_rollback", _drop)
@@ -71,6 +83,20 @@ def _collect(session, _flush_context):
         keys = {key for obj in changed for key in subscriber.keys(obj) or ()}
         if keys:
             pending.setdefault(subscriber.name, set()).update(keys)
+
+
+def _log(session):
+    """Before the outermost commit: flush what is left (so its keys are collected), then write
+    one change-log row per document a logged subscriber keeps."""
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    pending = session.info.get(_PENDING_KEY)
+    if not pending:
+        return
+    changed = {(subscriber.logged_as, key) for subscriber in subscribers()
+               if subscriber.logged_as for key in pending.get(subscriber.name, ())}
+    change_log.record(session, sorted(changed))
 
 
 def _committed(session):

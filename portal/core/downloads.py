@@ -20,7 +20,8 @@ def content_disposition(filename, disposition="attachment"):
 
 
 def send_download(path, mimetype, filename):
-    """The file at `path` as an attachment called `filename`, never stored by a browser or a
+    """The file at `path` (or a binary file object from a store) as an attachment called
+    `filename`, never stored by a browser or a
     shared cache: every stored file is sent only after a check of who is asking."""
     response = send_file(path, mimetype=mimetype, as_attachment=True,
                          download_name=ascii_filename(filename), max_age=0)

@@ -2,8 +2,9 @@
 
 Accreditation evidence, the certificates on a profile and the files a consortium shares all
 live in this one store. A file's type is decided by its content (magic bytes, and for office
-formats the parts inside the zip), and must agree with its extension. Files are stored under
-instance/evidence (outside static/) with random names; the name the user gave is kept only for
+formats the parts inside the zip), and must agree with its extension. Files are kept in the
+evidence store (portal.core.storage: instance/evidence, outside static/, unless `FILE_STORAGE`
+names shared storage) under random names; the name the user gave is kept only for
 display and downloads. One stored file may be named by several rows (a certificate on a profile
 and the applications it was given to as evidence), so it is deleted only when none names it.
 """
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from portal.core.archives import check_archive
 from portal.core.exceptions import DomainError
+from portal.core.storage import store_for
 from portal.core.text import display_filename
 from portal.extensions import db
 
@@ -109,18 +111,38 @@ def check_upload(filename, data):
     return actual, name
 
 
+def evidence_store():
+    """The store evidence files are kept in (see portal.core.storage)."""
+    return store_for("evidence", storage_dir())
+
+
 def store(data):
     """Write `data` under a new random name and return (stored name, sha256)."""
     stored_name = secrets.token_hex(16)
-    with open(storage_dir() / stored_name, "xb") as handle:
-        handle.write(data)
+    evidence_store().save(stored_name, data)
     return stored_name, hashlib.sha256(data).hexdigest()
 
 
-def path_for(stored_name):
+def checked_name(stored_name):
+    """A stored name as the portal makes them, or DomainError: a name from the database is
+    never trusted as a path."""
     if not STORED_NAME_RE.match(stored_name or ""):
         raise DomainError("Evidence file not found")
-    return storage_dir() / stored_name
+    return stored_name
+
+
+def path_for(stored_name):
+    """Where the local store keeps a file (on this host's disk)."""
+    return storage_dir() / checked_name(stored_name)
+
+
+def exists(stored_name):
+    return evidence_store().exists(checked_name(stored_name))
+
+
+def open_stored(stored_name):
+    """A binary file object reading the stored file (FileNotFoundError when it is gone)."""
+    return evidence_store().open(checked_name(stored_name))
 
 
 def named_by(column):
@@ -141,6 +163,6 @@ def discard(stored_name):
     if in_use(stored_name):
         return
     try:
-        path_for(stored_name).unlink(missing_ok=True)
+        evidence_store().delete(checked_name(stored_name))
     except (DomainError, OSError):
         current_app.logger.warning("Could not delete evidence file %s", stored_name)

@@ -541,19 +541,18 @@ def may_download_credential(org, user):
 
 
 def credential_file_for_download(org_id, credential_id, user):
-    """A credential's document and where it is stored, for the organisation's own people (and
+    """A credential's document and its file, open to read, for the organisation's own people (and
     site admins); anyone else, or a credential without a document, is NotFound. Audited."""
     org = db.session.get(Organisation, org_id)
     if org is None or not may_download_credential(org, user):
         raise NotFound("Organisation not found")
     credential = get_credential(org, credential_id)
-    path = files.path_for(credential.stored_name) if credential.has_file else None
-    if path is None or not path.exists():
+    if not credential.has_file or not files.exists(credential.stored_name):
         raise NotFound("Document not found")
     audit.record("credential.file_downloaded", credential, actor_id=user.id,
                  filename=credential.filename)
     db.session.commit()
-    return credential, path
+    return credential, files.open_stored(credential.stored_name)
 
 
 # --- Track record drawn from awards -------------------------------------------------------------

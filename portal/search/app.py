@@ -1,5 +1,6 @@
 """Search on an app: the document types the domains describe are registered, the two indexes
-made, and the change subscribers that keep them in step handed to the dispatcher."""
+made, and the change subscribers that keep them in step handed to the dispatcher (their keys
+logged, so every host's indexes follow: portal.search.follow)."""
 from portal.core.changes import Subscriber, one
 from portal.search import index as ranked
 from portal.search import opportunities as listing
@@ -24,6 +25,7 @@ def subscribers(app):
     index up when it acts, so an index replaced on the app (as tests do) is the one written."""
     ranked_type = ranked.get_index(app).kind
     listing_type = listing.get_opportunity_index(app).kind
-    return [Subscriber(f"{ranked_type.name} index", one(ranked_type.document_id), ranked.apply),
+    return [Subscriber(f"{ranked_type.name} index", one(ranked_type.document_id), ranked.apply,
+                       logged_as=ranked_type.name),
             Subscriber(f"{listing_type.name} index", one(listing_type.document_id),
-                       listing.apply)]
+                       listing.apply, logged_as=listing_type.name)]

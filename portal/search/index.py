@@ -1,9 +1,10 @@
 """The ranked index: the registered "organisations" document type, scored for keyword search
 and for matching (BM25F over its fields, with filters on status, type, tier and area).
 
-`apply` writes what the database holds for changed ids (the change dispatcher calls it after
-each commit). A failure to index never fails the write: the ids are kept and written again
-once the index is rebuilt.
+`apply` brings the index up to the change log after each commit (the change dispatcher calls
+it; see portal.search.follow), writing what the database holds for the changed ids. A failure
+to index never fails the write: the changes stay in the log, and the ids are also kept and
+written again once the index is rebuilt.
 """
 import bisect
 import itertools
@@ -24,6 +25,7 @@ from whoosh.query import And, NumericRange, Or, Term
 from whoosh.scoring import BM25F
 
 from portal.extensions import db
+from portal.search import follow
 from portal.search.analysis import terms
 from portal.search.registry import document_type
 from portal.search.repair import Repairable, SearchUnavailable
@@ -126,7 +128,8 @@ class SearchIndex(Repairable):
 
     def rebuild(self, documents, progress=None):
         """Write every document (organisations are turned into documents) into a fresh index,
-        then swap it in. Returns the count."""
+        then swap it in, its change-log cursor after it. Returns the count."""
+        position = follow.starting_cursor()
         target, staging = new_index(self.directory, self.kind.schema, self.kind.name)
         writer = BulkWriter(target, codec=codec())
         count = 0
@@ -136,22 +139,23 @@ class SearchIndex(Repairable):
             if progress:
                 progress(count)
         writer.commit()
-        self._replace(target, staging)
+        self._replace(target, staging, position)
         return count
 
     def rebuild_in_processes(self, shares, documents_for, progress=None):
         """Like `rebuild`, with one process per share of organisation ids writing its own part
         (an index on disk only). `documents_for(ids)` runs in those processes."""
+        position = follow.starting_cursor()
         target, staging = new_index(self.directory, self.kind.schema, self.kind.name)
         try:
             count = fill_in_processes(target, shares, documents_for, progress=progress)
         except Exception:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        self._replace(target, staging)
+        self._replace(target, staging, position)
         return count
 
-    def _replace(self, target, staging):
+    def _replace(self, target, staging, position):
         if staging:
             swap_in(staging, self.directory)
             self._ix = None
@@ -159,6 +163,7 @@ class SearchIndex(Repairable):
             self._ix = target
             self._generation += 1
         self.damaged = False
+        follow.restart(self, position)
 
     def version(self):
         """Changes whenever the index does: a commit (from any process) or a rebuild here.
@@ -408,18 +413,39 @@ def get_index(app=None):
 
 
 def apply(app, ids, index=None):
-    """Write what the database now holds for `ids` into `index` (the ranked index unless
-    another is given): present rows are indexed, missing ones removed. Reading back after the
-    commit makes a rolled-back savepoint harmless."""
+    """After a commit of changes to `ids`: bring `index` (the ranked index unless another is
+    given) up to the change log, which holds them and any made on other hosts. When the index
+    cannot follow the log (it has no usable cursor: its follower will rebuild it; or the log
+    cannot be read), `ids` alone are written, as a single host would."""
     index = index or get_index(app)
     try:
-        with db.engine.connect() as connection:
-            reader = Session(bind=connection)
-            upserts = index.kind.documents(index.kind.load(reader, ids))
-            reader.close()
-        found = {int(doc["id"]) for doc in upserts}
-        index.write(upserts, set(ids) - found)
-    except Exception as error:  # kept, and written again once the index is rebuilt
+        if follow.catch_up(index, lambda keys: write_keys(index, keys)) is not None:
+            return
+    except SearchUnavailable:
+        pass
+    except Exception:
+        log.exception("The %s index could not follow the change log; this commit's changes "
+                      "are written alone", index.kind.name)
+    write_kept(index, ids)
+
+
+def write_keys(index, ids):
+    """Write what the database now holds for `ids` into `index`: present rows are indexed,
+    missing ones removed. Reading back after the commit makes a rolled-back savepoint
+    harmless. Raises on failure."""
+    with db.engine.connect() as connection:
+        reader = Session(bind=connection)
+        upserts = index.kind.documents(index.kind.load(reader, ids))
+        reader.close()
+    found = {int(doc["id"]) for doc in upserts}
+    index.write(upserts, set(ids) - found)
+
+
+def write_kept(index, ids):
+    """`write_keys`, the ids kept on failure and written again once the index is rebuilt."""
+    try:
+        write_keys(index, ids)
+    except Exception as error:
         index.failed_writes |= set(ids)
         if not isinstance(error, SearchUnavailable):
             log.exception("The %s index update failed; it is written again after a rebuild",

@@ -17,6 +17,7 @@ from whoosh import index as whoosh_index
 from whoosh.qparser import MultifieldParser
 from whoosh.query import Or, Term
 
+from portal.search import follow
 from portal.search import index as ranked
 from portal.search.analysis import terms
 from portal.search.registry import document_type
@@ -96,6 +97,7 @@ class OpportunityIndex(Repairable):
         write_documents(ix, upserts, deletes)
 
     def rebuild(self, documents, progress=None):
+        position = follow.starting_cursor()
         target, staging = new_index(self.directory, self.kind.schema, self.kind.name)
         writer = BulkWriter(target)
         count = 0
@@ -112,6 +114,7 @@ class OpportunityIndex(Repairable):
             else:
                 self._ix = target
             self.damaged = False
+        follow.restart(self, position)
         return count
 
     def status(self):

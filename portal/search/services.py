@@ -7,7 +7,9 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.core import change_log
 from portal.extensions import db
+from portal.search import follow
 from portal.search import index as organisation_index
 from portal.search import opportunities as opportunity_index
 from portal.search import display
@@ -113,7 +115,47 @@ def needs_rebuild():
 def _needs_rebuild(index):
     index_count = index.status()["documents"]
     db_count = db.session.scalar(select(func.count(index.kind.stand_in.key)))
-    return index.damaged or index_count != db_count
+    return index.damaged or index_count != db_count or not follow.usable(follow.load(index))
+
+
+# --- following the change log: each host's indexes as replicas of the database ------------------
+
+def follow_changes(rounds=None):
+    """Bring both of this host's indexes up to the change log (see portal.search.follow); an
+    index that cannot follow it (never built here, or its cursor older than the log kept) is
+    rebuilt instead. Returns {index name: changes read, or "rebuilt"}."""
+    done = {}
+    for index, rebuild_it in ((get_index(), _rebuild_followed_organisations),
+                              (get_opportunity_index(), rebuild_opportunities)):
+        read = follow.catch_up(index, lambda keys, index=index:
+                               organisation_index.write_keys(index, keys), rounds=rounds)
+        if read is None:
+            log.warning("The %s index at %s cannot follow the change log; rebuilding it",
+                        index.kind.name, index.directory or "memory")
+            rebuild_it()
+            read = "rebuilt"
+        done[index.kind.name] = read
+    return done
+
+
+def _rebuild_followed_organisations():
+    with exclusive(get_index().directory):
+        return _rebuild_organisations()
+
+
+def changes_behind():
+    """{index name: changes in the log not yet applied to this host's index (None when it
+    cannot follow the log)}."""
+    return {index.kind.name: follow.lag(index) for index in (get_index(), get_opportunity_index())}
+
+
+def prune_changes(days=None):
+    """Delete changes older than `days` (`SEARCH_CHANGES_KEEP_DAYS`) from the log; returns the
+    count. A host stopped for longer rebuilds its indexes when its follower starts again."""
+    days = follow.keep_days() if days is None else days
+    count = change_log.prune(db.session, days)
+    db.session.commit()
+    return count
 
 
 def check():
@@ -234,7 +276,17 @@ def _probe(index):
         list(reader.postings(fieldname, text).all_ids())
     next(iter(searcher.all_stored_fields()), None)
     return {"status": "ok", "documents": searcher.doc_count(),
-            "location": index.directory or "memory"}
+            "location": index.directory or "memory", "changes_behind": _lag_or_none(index)}
+
+
+def _lag_or_none(index):
+    """How far the index is behind the change log; None when it does not follow it (or the log
+    cannot be read): reported only, it never makes the portal unhealthy."""
+    try:
+        return follow.lag(index)
+    except Exception:
+        log.warning("The change log could not be read for the health check", exc_info=True)
+        return None
 
 
 @_reads_opportunities(_opportunities_from_database)
