@@ -61,7 +61,13 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 3600
 
     RATELIMIT_ENABLED = True
+    # memory:// counts per worker process: with several workers (or hosts) set it to Redis,
+    # redis://HOST:6379/DB, so the sign-in limits hold across them (docs/operations.md). Keys
+    # start with RATELIMIT_KEY_PREFIX, so several portals can share one Redis. Should Redis
+    # stop answering, each worker counts in its own memory until it is back.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "pathfinder")
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per minute;200 per day")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;50 per day")

@@ -66,3 +66,15 @@ class PortalLogger(Logger):
 
 
 logger_class = PortalLogger
+
+
+def on_starting(server):
+    """Warn when the sign-in limits would be counted per worker: with memory:// storage each of
+    several workers keeps its own counts, so a guesser gets the limit once per worker. A warning
+    rather than a refusal to start: the portal still works and still limits, only less tightly."""
+    storage = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    if server.cfg.workers > 1 and storage.startswith("memory://"):
+        server.log.warning(
+            "RATELIMIT_STORAGE_URI is memory:// with %s workers: each worker counts sign-in "
+            "attempts on its own, so the limits allow %s times as many. Set it to a Redis URL "
+            "(docs/operations.md).", server.cfg.workers, server.cfg.workers)

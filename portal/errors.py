@@ -1,10 +1,11 @@
 """Error pages in the portal's style, or JSON for API clients."""
-from flask import current_app, jsonify, make_response, render_template, request
+from flask import current_app, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from portal.core.exceptions import AdminOnly, DomainError
-from portal.extensions import db
+from portal.extensions import db, login_manager
 from portal.search.repair import SearchUnavailable
 
 TITLES = {
@@ -27,8 +28,13 @@ def wants_json():
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status, message=None, template=None):
-    title = TITLES.get(status, "There is a problem")
+DATABASE_DOWN_TITLE = "Sorry, the service is unavailable"
+DATABASE_DOWN = ("The service cannot reach its database for a moment. Try again in a minute: "
+                 "anything you saw confirmed before this page has been saved.")
+
+
+def error_response(status, message=None, template=None, title=None):
+    title = title or TITLES.get(status, "There is a problem")
     if wants_json():
         return jsonify({"status": status, "error": title, "message": message or title}), status
     return render_template(template or "errors/error.html", status=status, title=title,
@@ -83,8 +89,35 @@ def init_app(app):
                 response.headers[name] = value
         return response
 
+    @app.errorhandler(DBAPIError)
+    def database_error(error):
+        if not database_unreachable(error):
+            return unhandled(error)
+        app.logger.warning("Database unavailable: %s", type(error.orig).__name__)
+        _forget_database_state()
+        response = make_response(error_response(503, DATABASE_DOWN, title=DATABASE_DOWN_TITLE))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(Exception)
     def unhandled(error):
         db.session.rollback()
         app.logger.exception("Unhandled error")
         return error_response(500)
+
+
+def database_unreachable(error):
+    """Whether a database error means the database cannot be reached or lost the connection
+    (the service is down for a while) rather than a fault in the portal."""
+    return error.connection_invalidated or isinstance(error, (OperationalError, InterfaceError))
+
+
+def _forget_database_state():
+    """Drop the request's transaction (its connection is gone; the pool already threw it and its
+    siblings away, and checks connections before handing them out) and show the page as to
+    someone signed out, since who is signed in cannot be read now."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass
+    g._login_user = login_manager.anonymous_user()

@@ -142,9 +142,12 @@ def deliver(subscription, now):
     """Email the unsent items of a due subscription and mark them sent, in one transaction."""
     if not subscription.is_due(now) or not subscription.user.is_active:
         return 0
+    # Claimed until the commit: a run alongside this one skips them rather than emailing them
+    # again (PostgreSQL; SQLite writes one transaction at a time anyway).
     items = db.session.scalars(select(AlertItem).where(
         AlertItem.subscription_id == subscription.id, AlertItem.delivery_id.is_(None))
-        .order_by(AlertItem.id).limit(MAX_ITEMS_PER_EMAIL)).all()
+        .order_by(AlertItem.id).limit(MAX_ITEMS_PER_EMAIL)
+        .with_for_update(skip_locked=True)).all()
     if not items:
         return 0
     token = unsubscribe_token(subscription)

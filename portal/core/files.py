@@ -10,6 +10,7 @@ and the applications it was given to as evidence), so it is deleted only when no
 """
 import hashlib
 import io
+import os
 import re
 import secrets
 import zipfile
@@ -116,10 +117,30 @@ def evidence_store():
     return store_for("evidence", storage_dir())
 
 
+class StorageFull(DomainError):
+    """The file store has no room (or no permission) for an upload: the service's fault, not the
+    file's, so it is reported as unavailable for now."""
+
+    status_code = 503
+
+
+STORAGE_FULL = ("The portal could not save your file because its file store is full. Nothing "
+                "from this page was saved and your other files are safe: try again later, and "
+                "tell the site administrator if it happens again.")
+
+
 def store(data):
-    """Write `data` under a new random name and return (stored name, sha256)."""
-    stored_name = secrets.token_hex(16)
-    evidence_store().save(stored_name, data)
+    """Write `data` under a new random name and return (stored name, sha256). A write that fails
+    part way (the disk is full) leaves no file behind, rolls back the session's change (which
+    would otherwise name a missing file) and raises StorageFull."""
+    stored_name, files = secrets.token_hex(16), evidence_store()
+    try:
+        files.save(stored_name, data)
+    except OSError as error:
+        files.delete(stored_name)
+        current_app.logger.error("Could not store an uploaded file: %s", error.strerror)
+        db.session.rollback()  # nothing of the change the file belonged to is kept
+        raise StorageFull(STORAGE_FULL, field="file") from error
     return stored_name, hashlib.sha256(data).hexdigest()
 
 
