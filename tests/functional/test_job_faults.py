@@ -81,3 +81,27 @@ def test_a_job_whose_lock_another_process_holds_does_nothing(app, ctx, tmp_path)
         holder.wait()
     with job_lock("fault-test-job") as held:  # let go when the process holding it died
         assert held is True
+
+
+def test_a_lost_database_gives_the_unavailable_page_and_other_database_errors_a_500(app):
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from config import TestingConfig
+    from portal import create_app
+
+    def lost():
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    def broken():
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+    fresh = create_app(TestingConfig)
+    fresh.add_url_rule("/_lost", "lost", lost)
+    fresh.add_url_rule("/api/v1/_lost", "api_lost", lost)
+    fresh.add_url_rule("/_broken", "broken", broken)
+    client = fresh.test_client()
+    page = client.get("/_lost")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    assert "Sorry, the service is unavailable" in page.get_data(as_text=True)
+    api = client.get("/api/v1/_lost")
+    assert api.status_code == 503 and api.get_json()["status"] == 503
+    assert client.get("/_broken").status_code == 500
