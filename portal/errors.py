@@ -99,6 +99,16 @@ def init_app(app):
         response.headers["Retry-After"] = "30"
         return response
 
+    @app.teardown_appcontext
+    def let_go_of_a_lost_connection(_error):
+        """Flask-SQLAlchemy's own teardown (registered earlier, so run after this) ends the
+        session with a rollback; on a connection the database dropped, that rollback raises
+        after the response is made and the person gets a 500. Give up the connection here."""
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            db.session.invalidate()
+
     @app.errorhandler(Exception)
     def unhandled(error):
         db.session.rollback()
