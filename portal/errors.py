@@ -101,11 +101,12 @@ def init_app(app):
 
     @app.teardown_appcontext
     def let_go_of_a_lost_connection(_error):
-        """Flask-SQLAlchemy's own teardown (registered earlier, so run after this) ends the
-        session with a rollback; on a connection the database dropped, that rollback raises
-        after the response is made and the person gets a 500. Give up the connection here."""
+        """Flask-SQLAlchemy's own teardown (registered earlier, so run after this) closes the
+        session, rolling back its connection; on a connection the database dropped, that
+        rollback raises after the response is made and the person gets a 500. Close it here
+        and give up a dead connection instead."""
         try:
-            db.session.rollback()
+            db.session.close()
         except DBAPIError:
             db.session.invalidate()
 
