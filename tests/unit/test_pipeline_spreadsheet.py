@@ -177,7 +177,7 @@ def test_the_broken_workbook_reports_formulas_without_values(db, council):
 
 @pytest.mark.parametrize("data,message", [
     (b"", "empty"), (b"Title,Description\nA,B\n", "Missing: Reference"),
-    (b"\x00\x01binary", "CSV file or an Excel"), (b"PK\x03\x04broken", "Excel workbook"),
+    (b"\x00\x01binary", "not text that can be read as CSV"), (b"PK\x03\x04broken", "Excel workbook"),
 ])
 def test_files_that_cannot_be_read_say_why(db, council, data, message):
     with pytest.raises(DomainError, match=message):
