@@ -357,6 +357,7 @@ def match_organisations(weighted_terms, *, candidates=200, only_ids=None, filter
                              filters=filters, boosts=boosts)
 
 
+@_reads_organisations(lambda filters: [])
 def organisations_allowed(filters):
     """(id, features) of every organisation the filters allow; see SearchIndex.allowed."""
     return get_index().allowed(filters)
