@@ -13,7 +13,7 @@ import pyotp
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.journeys import sign_in
+from tests.browser.journeys import enter_password, sign_in
 
 SCREENSHOTS = os.environ.get("SCREENSHOT_DIR")
 
@@ -27,15 +27,6 @@ def _world(app):
     with app.app_context():
         charity = factories.make_org("Hastings Befriending Network", org_type="vcse")
         factories.make_user(charity, email="admin@hastings-befriending.example")
-
-
-def _password_step(page, base, email):
-    page.goto("about:blank")
-    page.context.clear_cookies()
-    page.goto(f"{base}/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def _turn_on(page, check_a11y):
@@ -77,7 +68,7 @@ def test_admin_turns_on_two_step_sign_in_and_uses_it(app, page, live_server, che
     key, codes = _turn_on(page, check_a11y)
     assert len(codes) == 10 and all(re.fullmatch(r"[a-z0-9]{5}-[a-z0-9]{5}", c) for c in codes)
 
-    _password_step(page, base, email)
+    enter_password(page, base, email)
     expect(page.get_by_role("heading", name="Enter the code from your authenticator app")
            ).to_be_visible()
     page.get_by_label("Code from your authenticator app").fill("12345")
@@ -89,7 +80,7 @@ def test_admin_turns_on_two_step_sign_in_and_uses_it(app, page, live_server, che
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("link", name="Your account")).to_be_visible()
 
-    _password_step(page, base, email)
+    enter_password(page, base, email)
     page.get_by_role("link", name="Use a recovery code instead").click()
     check_a11y()
     _shot(page, "recovery")
@@ -98,7 +89,7 @@ def test_admin_turns_on_two_step_sign_in_and_uses_it(app, page, live_server, che
     expect(page.get_by_text("You have 9 left")).to_be_visible()
     check_a11y()
 
-    _password_step(page, base, email)
+    enter_password(page, base, email)
     page.get_by_role("link", name="Use a recovery code instead").click()
     page.get_by_label("Recovery code").fill(codes[0])
     page.get_by_role("button", name="Continue").click()
