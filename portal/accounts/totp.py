@@ -58,18 +58,29 @@ def seal(text):
 
 def unseal(sealed):
     """The text that `seal` sealed; raises SealBroken if it was altered or the key differs."""
-    try:
-        if not sealed.startswith(_SEAL_VERSION):
-            raise ValueError
-        packed = base64.urlsafe_b64decode(sealed[len(_SEAL_VERSION):].encode())
-    except (ValueError, AttributeError):
-        raise SealBroken("Not a sealed value")
+    packed = _unpack(sealed)
     nonce, ciphertext, tag = (packed[:_NONCE_BYTES], packed[_NONCE_BYTES:-_TAG_BYTES],
                               packed[-_TAG_BYTES:])
     if len(packed) < _NONCE_BYTES + _TAG_BYTES or not hmac.compare_digest(
             tag, _tag(nonce, ciphertext)):
         raise SealBroken("The sealed value does not match the key")
     return bytes(a ^ b for a, b in zip(ciphertext, _keystream(nonce, len(ciphertext)))).decode()
+
+
+def _unpack(sealed):
+    """The bytes inside a sealed value. Only the one encoding `seal` writes is accepted: base64
+    ignores the spare bits of a final character, so a looser read would let an altered
+    character through unnoticed."""
+    if not isinstance(sealed, str) or not sealed.startswith(_SEAL_VERSION):
+        raise SealBroken("Not a sealed value")
+    body = sealed[len(_SEAL_VERSION):]
+    try:
+        packed = base64.urlsafe_b64decode(body.encode())
+    except ValueError:
+        packed = None
+    if packed is None or base64.urlsafe_b64encode(packed).decode() != body:
+        raise SealBroken("Not a sealed value")
+    return packed
 
 
 def new_secret():
