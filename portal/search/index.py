@@ -32,7 +32,7 @@ from portal.search.repair import Repairable, SearchUnavailable
 from portal.search.scoring import Postings, top
 from portal.search.storage import (
     BulkWriter, codec, fill_in_processes, fresh_searcher, memory_index, new_index, same_schema,
-    swap_in, write_documents,
+    stored_versions_of, swap_in, write_documents,
 )
 
 log = logging.getLogger(__name__)
@@ -438,7 +438,20 @@ def write_keys(index, ids):
         upserts = index.kind.documents(index.kind.load(reader, ids))
         reader.close()
     found = {int(doc["id"]) for doc in upserts}
-    index.write(upserts, set(ids) - found)
+    upserts, deletes = _only_changes(index, upserts, set(ids) - found)
+    if upserts or deletes:
+        index.write(upserts, deletes)
+
+
+def _only_changes(index, upserts, deletes):
+    """The documents whose stored version differs and the deletions of documents the index
+    holds. A commit that changes nothing searchable (a question asked about an entry touches
+    the entry's row) then costs no index commit, which can merge segments for a second."""
+    stored = stored_versions_of(index.open(), [doc["id"] for doc in upserts]
+                                + [str(key) for key in deletes])
+    return ([doc for doc in upserts
+             if doc.get("version") is None or stored.get(doc["id"]) != doc["version"]],
+            {key for key in deletes if str(key) in stored})
 
 
 def write_kept(index, ids):

@@ -112,6 +112,13 @@ def fresh_searcher(ix, previous=None, **options):
     return searcher
 
 
+def stored_versions_of(ix, doc_ids):
+    """{id: stored version} for those of `doc_ids` (strings) the index holds."""
+    with ix.searcher() as searcher:
+        found = (searcher.document(id=doc_id) for doc_id in doc_ids)
+        return {doc["id"]: doc.get("version", "") for doc in found if doc is not None}
+
+
 def write_documents(ix, upserts, deletes, **options):
     """Replace `upserts` (by their unique `id`) and delete `deletes` in one commit; on failure
     the writer is abandoned, its lock freed, and the error raised."""

@@ -358,6 +358,22 @@ def test_questions_are_private_until_answered_and_then_anonymous(client, login, 
         OutboxMessage.id.desc())).first() == "manager@carers.example"
 
 
+def test_asking_a_question_writes_nothing_to_the_search_index(client, login, people, app):
+    """A question touches the entry's row but nothing searchable about it: an index commit
+    there cost a second at national scale when it merged segments."""
+    from portal.search.opportunities import get_opportunity_index
+    entry = _entry(people["leeds"], people["officer"], status="open",
+                   question_deadline=_later(5))
+    index = get_opportunity_index(app)
+    before = index.open().latest_generation()
+    login(people["volunteer"])
+    response = client.post(f"/forward-plan/{entry.id}/questions/new",
+                           data={"question": "Is TUPE likely?"})
+    assert response.status_code == 302 and index.open().latest_generation() == before
+    services.update_opportunity(entry, {"title": "Carers' short breaks"}, people["officer"])
+    assert index.open().latest_generation() != before  # what is searched changed: written
+
+
 def test_questions_close_at_their_deadline(client, login, people, db):
     entry = _entry(people["leeds"], people["officer"], status="open")
     db.session.get(Opportunity, entry.id).question_deadline = uk_now() - timedelta(minutes=5)
