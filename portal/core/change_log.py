@@ -9,7 +9,7 @@ own (portal.search.follow). Rows are only added, never changed; `prune` deletes 
 """
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, delete, insert, select
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, delete, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core.mixins import utcnow
@@ -18,6 +18,9 @@ from portal.extensions import db
 
 class IndexChange(db.Model):
     __tablename__ = "index_changes"
+    # The newest change to one type of document is a version of what is worked out from them
+    # (the forward plan's filter counts: pipeline/queries.py).
+    __table_args__ = (Index("ix_index_changes_type_newest", "document_type", "id"),)
 
     # bigserial on PostgreSQL; SQLite's rowid (an INTEGER primary key) elsewhere.
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),

@@ -1,13 +1,15 @@
 """Use cases of the matching domain: who may see an entry's matches, inviting a supplier,
 recommendations for a supplier and dismissing them. Ranking itself reads the search index only
 and writes nothing; recommendations are read from the table `recommend.py` keeps."""
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
+from datetime import date
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import exists, select
 
 from portal.accounts.models import User
 from portal.core import audit
+from portal.core.costly import CostlyCache
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.mail import send_email
 from portal.extensions import db
@@ -24,6 +26,7 @@ from portal.matching.recommend import RECOMMENDABLE_STATUSES, refresh_all
 from portal.organisations.models import Organisation
 from portal.organisations.verification import require_verified
 from portal.pipeline.models import Interest, Lot, Opportunity
+from portal.search.services import index_version
 
 __all__ = ["MatchQuery", "MatchFilters", "Match", "WEIGHTS", "rank_suppliers",
            "suppliers_for_opportunity"]
@@ -135,7 +138,7 @@ def find_matches(opportunity, viewer, filters=None, lot=None, limit=TOP_MATCHES)
     """Suppliers ranked for the entry (or one of its lots), best first, leaving out the viewer's
     own organisation, with any invitation the viewer's organisation sent and any interest; as
     a `Ranked` list, which also says how many suppliers were left out as ineligible, and why."""
-    ranked = suppliers_for_opportunity(lot or opportunity, limit=limit + 1, filters=filters)
+    ranked = _kept_ranking(lot or opportunity, limit + 1, filters)
     matches = [m for m in ranked if viewer is None or m.organisation_id != viewer.id][:limit]
     ids = [m.organisation_id for m in matches]
     orgs = {o.id: o for o in db.session.scalars(select(Organisation).where(
@@ -149,6 +152,22 @@ def find_matches(opportunity, viewer, filters=None, lot=None, limit=TOP_MATCHES)
                             interests.get(m.organisation_id), m.organisation_id in reachable)
                    for n, m in enumerate(matches, start=1) if m.organisation_id in orgs],
                   ranked.left_out)
+
+
+# Rankings for the matches page, kept per process (portal.core.costly): ranking a thousand
+# candidates takes a few hundred milliseconds, and buyers page and filter through one entry's.
+# A profile edit changes the index version; a slow ranking is still shown for a minute after.
+_rankings = CostlyCache(size=256, stale_seconds=60)
+
+
+def _kept_ranking(target, limit, filters):
+    """suppliers_for_opportunity, kept while the index, the entry (any change to it or its
+    lots bumps its updated_at) and the day are the same."""
+    entry = getattr(target, "opportunity", None) or target
+    version = (index_version(), entry.updated_at, date.today())
+    key = (type(target).__name__, target.id, limit, astuple(filters) if filters else None)
+    return _rankings.get(key, version, lambda: suppliers_for_opportunity(
+        target, limit=limit, filters=filters), keep=version[0][0] != "rebuilding")
 
 
 def _reachable(organisation_ids):

@@ -5,9 +5,6 @@ plan: reading place names out of search text, and the order a submitted filter f
 
 Profile edits live in `services.py`; this module only reads."""
 import re
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import lru_cache
@@ -18,6 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from portal.core.costly import CostlyCache
 from portal.core.exceptions import DomainError
 from portal.extensions import db
 from portal.organisations.models import (
@@ -259,23 +257,17 @@ class Standing:
     valid_until: date | None
 
 
-# The standings of every active organisation, kept per process while the index is unchanged.
-_standings_cache = {}
+# The standings of every active organisation, kept per process while the index is unchanged:
+# they decide what the tier filter lets through, so they are never reused past a change.
+_standings = CostlyCache(size=1, stale_seconds=0)
 
 
 def accredited_standings():
     """{organisation id: Standing} for every active organisation with a current accreditation,
     read from the search index ({} while it is being rebuilt)."""
-    key, now = (index_version(), date.today()), time.monotonic()
-    with _facet_lock:
-        found = _standings_cache.get("all")
-        if found and found[0] == key and now - found[1] < FACET_CACHE_SECONDS:
-            return found[2]
-    standings = _active_standings()
-    if key[0][0] != "rebuilding":  # index_version() while the index is rebuilt
-        with _facet_lock:
-            _standings_cache["all"] = (key, now, standings)
-    return standings
+    version = (index_version(), date.today())
+    return _standings.get("all", version, _active_standings,
+                          keep=version[0][0] != "rebuilding")
 
 
 def _active_standings():
@@ -536,31 +528,19 @@ def submitted_filters(args, default_sort):
     return kept.to_dict(flat=False)
 
 
-# Directory facet counts are kept for a while per process: at 100,000 organisations they take
-# most of a second to count. A change to any organisation changes the index version, which
-# starts afresh; the age limit covers changes the index never sees (a bulk load in SQL).
-FACET_CACHE_SECONDS = 300
-FACET_CACHE_SIZE = 64
-_facet_cache = OrderedDict()
-_facet_lock = threading.Lock()
+# Directory facet counts are kept per process (portal.core.costly): at 100,000 organisations
+# they take most of a second to count. A change to any organisation changes the index version;
+# counts that were slow to make are still shown for a few seconds after one.
+_facets = CostlyCache(size=64)
 
 
 def directory_facets(query, ranked, total):
-    """Filter options with counts for the directory; see the Facets section. Counts are cached
-    for the same filters and search while the index is unchanged (see FACET_CACHE_SECONDS)."""
-    key = (index_version(), tuple(sorted(replace(query, sort=None).as_args().items())), total)
-    now = time.monotonic()
-    with _facet_lock:
-        found = _facet_cache.get(key)
-        if found is not None and now - found[0] < FACET_CACHE_SECONDS:
-            _facet_cache.move_to_end(key)
-            return found[1]
-    facets = _count_directory_facets(query, ranked, total)
-    with _facet_lock:
-        _facet_cache[key] = (now, facets)
-        while len(_facet_cache) > FACET_CACHE_SIZE:
-            _facet_cache.popitem(last=False)
-    return facets
+    """Filter options with counts for the directory; see the Facets section. Counts are kept
+    for the same filters and search (see portal.core.costly)."""
+    version = index_version()
+    key = (tuple(sorted(replace(query, sort=None).as_args().items())), total)
+    return _facets.get(key, version, lambda: _count_directory_facets(query, ranked, total),
+                       keep=version[0] != "rebuilding")
 
 
 def _count_directory_facets(query, ranked, total):

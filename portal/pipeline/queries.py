@@ -6,6 +6,8 @@ from sqlalchemy import and_, case, func, or_, select, true, union_all
 from sqlalchemy.orm import selectinload
 
 from portal.core.audit import AuditEvent
+from portal.core.change_log import IndexChange
+from portal.core.costly import CostlyCache
 from portal.core.exceptions import DomainError
 from portal.core.routing import as_id
 from portal.extensions import db
@@ -15,6 +17,7 @@ from portal.organisations.directory import (
     submitted_filters,
 )
 from portal.organisations.models import Organisation
+from portal.pipeline.indexing import ENTRIES
 from portal.pipeline.models import (
     LIVE_STATUSES, PUBLIC_STATUSES, ROUTES, STATUSES, Award, Lot, Opportunity, opportunity_area,
     opportunity_cpv, uk_now,
@@ -329,11 +332,33 @@ def browse_plan(args, page=1, per_page=20):
     query, errors = _lenient_query(args)
     text_ids = plan_search_ids(query) if query.q else None
     results = list_plan(query, page, per_page, text_ids)
+    version, key = plan_version(), (_filters_key(query), results.total)
     return PlanPage(
-        query, results, filter_options(query), errors,
-        facets=plan_facets(query, text_ids, results.total),
+        query, results, _options.get(query.cpv, version, lambda: filter_options(query)),
+        errors, facets=_facets.get(key, version,
+                                   lambda: plan_facets(query, text_ids, results.total)),
         snippets=description_snippets(results.items, query.q),
-        suggestion=_better_search(query, results.total))
+        suggestion=_suggestions.get(key, version, lambda: _better_search(query, results.total)))
+
+
+def _filters_key(query):
+    return tuple(sorted(replace(query, sort=None).as_args().items()))
+
+
+# The list's filter choices and counts, and its "did you mean", are kept per process (portal.core.costly): with 10,000
+# entries they are most of the page's database time, and entries change far less often than
+# the plan is read.
+_facets = CostlyCache(size=64)
+_options = CostlyCache(size=16)
+_suggestions = CostlyCache(size=64)
+
+
+def plan_version():
+    """Changes with every committed change to an entry (each is logged for the search indexes:
+    portal.core.change_log), with the number of entries (rows added in bulk SQL) and daily."""
+    newest = db.session.scalar(select(func.max(IndexChange.id)).where(
+        IndexChange.document_type == ENTRIES.name))
+    return newest, db.session.scalar(select(func.count(Opportunity.id))), date.today()
 
 
 def _better_search(query, total):
