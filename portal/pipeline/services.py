@@ -518,13 +518,13 @@ def remove_document(opportunity, document_id, actor):
 
 
 def document_for_download(opportunity_id, document_id, viewer):
-    """A document of an entry the viewer may see, with the path of its stored file."""
+    """A document of an entry the viewer may see, with its stored file open for reading."""
     opportunity = get_public_opportunity(opportunity_id, viewer)
     document = _document(opportunity, document_id)
-    path = uploads.path_for(document.stored_name)
-    if not path.exists():
+    try:
+        return document, uploads.open_stored(document.stored_name)
+    except FileNotFoundError:
         raise NotFound("Document not found")
-    return document, path
 
 
 # --- Questions ----------------------------------------------------------------------------------

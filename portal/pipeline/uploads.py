@@ -1,5 +1,6 @@
-"""Uploaded documents: checked by extension and by their first bytes, stored outside static/
-under random names, and only ever read back through an authorised download route."""
+"""Uploaded documents: checked by extension and by their first bytes, kept in the file store
+(portal.core.storage: this host's disk outside static/, or storage every host shares) under
+random names, and only ever read back through an authorised download route."""
 import io
 import secrets
 import zipfile
@@ -10,6 +11,8 @@ from flask import current_app
 
 from portal.core.archives import check_archive
 from portal.core.exceptions import DomainError
+from portal.core.files import STORAGE_FULL, StorageFull
+from portal.core.storage import store_for
 from portal.core.text import display_filename
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -118,17 +121,29 @@ def check_upload(upload, field="file"):
     return CheckedUpload(original, extension, kind.content_type, data)
 
 
+def document_store():
+    """The store entry documents are kept in; `upload_dir` is the local store's folder."""
+    return store_for("uploads", upload_dir())
+
+
 def save(checked):
-    """Write the file under a random name and return that name."""
-    stored_name = f"{secrets.token_hex(16)}.{checked.extension}"
-    (upload_dir() / stored_name).write_bytes(checked.data)
+    """Keep the file under a random name and return that name. A store that is full or
+    refuses the write leaves nothing behind and raises StorageFull."""
+    stored_name, files = f"{secrets.token_hex(16)}.{checked.extension}", document_store()
+    try:
+        files.save(stored_name, checked.data)
+    except OSError as error:
+        files.delete(stored_name)
+        current_app.logger.error("Could not store an entry's document: %s", error.strerror)
+        raise StorageFull(STORAGE_FULL, field="file") from error
     return stored_name
 
 
-def path_for(stored_name):
-    # Stored names are generated here, but never trust a path component from the database.
-    return upload_dir() / Path(stored_name).name
+def open_stored(stored_name):
+    """A binary file object reading a stored document (FileNotFoundError when it is gone).
+    Stored names are made here, but a path component from the database is never trusted."""
+    return document_store().open(Path(stored_name).name)
 
 
 def delete(stored_name):
-    path_for(stored_name).unlink(missing_ok=True)
+    document_store().delete(Path(stored_name).name)

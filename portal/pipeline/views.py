@@ -102,8 +102,8 @@ def show(opportunity_id):
 
 @bp.get("/forward-plan/<int:opportunity_id>/documents/<int:document_id>")
 def document(opportunity_id, document_id):
-    found, path = services.document_for_download(opportunity_id, document_id, current_user)
-    response = send_download(path, found.content_type, found.original_name)
+    found, stored = services.document_for_download(opportunity_id, document_id, current_user)
+    response = send_download(stored, found.content_type, found.original_name)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
