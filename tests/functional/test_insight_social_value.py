@@ -114,7 +114,7 @@ def test_a_supplier_commits_only_at_a_stage_it_has_reached(world):
         _commit(w, w.prime, w.prime_user, "consortium")
     assert _count() == 3
     events = _db.session.scalars(select(AuditEvent).where(
-        AuditEvent.action == "insight.social_value_committed")).all()
+        AuditEvent.action == "insight.social_value_committed").order_by(AuditEvent.id)).all()
     assert len(events) == 3 and events[0].details["measure"] == "staff_volunteering_hours"
 
 
