@@ -51,7 +51,3 @@ class CostlyCache:
             self._kept.move_to_end(key)
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
-
-    def clear(self):
-        with self._lock:
-            self._kept.clear()

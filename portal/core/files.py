@@ -133,7 +133,15 @@ def store(data):
     """Write `data` under a new random name and return (stored name, sha256). A write that fails
     part way (the disk is full) leaves no file behind, rolls back the session's change (which
     would otherwise name a missing file) and raises StorageFull."""
-    stored_name, files = secrets.token_hex(16), evidence_store()
+    stored_name = secrets.token_hex(16)
+    save_or_refuse(evidence_store(), stored_name, data)
+    return stored_name, hashlib.sha256(data).hexdigest()
+
+
+def save_or_refuse(files, stored_name, data):
+    """Save `data` in the store `files`. A write that fails part way (the store is full)
+    leaves no file behind, rolls back the session's change (which would otherwise name a
+    missing file) and raises StorageFull."""
     try:
         files.save(stored_name, data)
     except OSError as error:
@@ -141,7 +149,6 @@ def store(data):
         current_app.logger.error("Could not store an uploaded file: %s", error.strerror)
         db.session.rollback()  # nothing of the change the file belonged to is kept
         raise StorageFull(STORAGE_FULL, field="file") from error
-    return stored_name, hashlib.sha256(data).hexdigest()
 
 
 def checked_name(stored_name):

@@ -26,7 +26,7 @@ from portal.matching.recommend import RECOMMENDABLE_STATUSES, refresh_all
 from portal.organisations.models import Organisation
 from portal.organisations.verification import require_verified
 from portal.pipeline.models import Interest, Lot, Opportunity
-from portal.search.services import index_version
+from portal.search.services import index_version, settled
 
 __all__ = ["MatchQuery", "MatchFilters", "Match", "WEIGHTS", "rank_suppliers",
            "suppliers_for_opportunity"]
@@ -167,7 +167,7 @@ def _kept_ranking(target, limit, filters):
     version = (index_version(), entry.updated_at, date.today())
     key = (type(target).__name__, target.id, limit, astuple(filters) if filters else None)
     return _rankings.get(key, version, lambda: suppliers_for_opportunity(
-        target, limit=limit, filters=filters), keep=version[0][0] != "rebuilding")
+        target, limit=limit, filters=filters), keep=settled(version[0]))
 
 
 def _reachable(organisation_ids):

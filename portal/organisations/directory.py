@@ -27,8 +27,8 @@ from portal.reference.models import Area, CpvCode
 from portal.reference.places import find_places, gazetteer, normalise_name
 from portal.search.repair import SearchUnavailable
 from portal.search.services import (
-    index_version, match_organisations, organisations_allowed, search_organisation_ids, snippet,
-    suggest_organisation_search, terms,
+    index_version, match_organisations, organisations_allowed, search_organisation_ids, settled,
+    snippet, suggest_organisation_search, terms,
 )
 
 SORTS = {
@@ -266,8 +266,7 @@ def accredited_standings():
     """{organisation id: Standing} for every active organisation with a current accreditation,
     read from the search index ({} while it is being rebuilt)."""
     version = (index_version(), date.today())
-    return _standings.get("all", version, _active_standings,
-                          keep=version[0][0] != "rebuilding")
+    return _standings.get("all", version, _active_standings, keep=settled(version[0]))
 
 
 def _active_standings():
@@ -538,9 +537,15 @@ def directory_facets(query, ranked, total):
     """Filter options with counts for the directory; see the Facets section. Counts are kept
     for the same filters and search (see portal.core.costly)."""
     version = index_version()
-    key = (tuple(sorted(replace(query, sort=None).as_args().items())), total)
-    return _facets.get(key, version, lambda: _count_directory_facets(query, ranked, total),
-                       keep=version[0] != "rebuilding")
+    return _facets.get((filters_key(query), total), version,
+                       lambda: _count_directory_facets(query, ranked, total),
+                       keep=settled(version))
+
+
+def filters_key(query):
+    """A directory or forward-plan query as a key for what is kept per filters, whatever the
+    order asked for."""
+    return tuple(sorted(replace(query, sort=None).as_args().items()))
 
 
 def _count_directory_facets(query, ranked, total):

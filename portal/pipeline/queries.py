@@ -12,8 +12,8 @@ from portal.core.exceptions import DomainError
 from portal.core.routing import as_id
 from portal.extensions import db
 from portal.organisations.directory import (
-    area_and_inside, area_facet, better_search, cpv_facet, description_snippets, flat_facet,
-    nearest_first, place_nearness, place_tiers, ranked_page, read_search_text,
+    area_and_inside, area_facet, better_search, cpv_facet, description_snippets, filters_key,
+    flat_facet, nearest_first, place_nearness, place_tiers, ranked_page, read_search_text,
     submitted_filters,
 )
 from portal.organisations.models import Organisation
@@ -332,7 +332,7 @@ def browse_plan(args, page=1, per_page=20):
     query, errors = _lenient_query(args)
     text_ids = plan_search_ids(query) if query.q else None
     results = list_plan(query, page, per_page, text_ids)
-    version, key = plan_version(), (_filters_key(query), results.total)
+    version, key = plan_version(), (filters_key(query), results.total)
     return PlanPage(
         query, results, _options.get(query.cpv, version, lambda: filter_options(query)),
         errors, facets=_facets.get(key, version,
@@ -341,13 +341,9 @@ def browse_plan(args, page=1, per_page=20):
         suggestion=_suggestions.get(key, version, lambda: _better_search(query, results.total)))
 
 
-def _filters_key(query):
-    return tuple(sorted(replace(query, sort=None).as_args().items()))
-
-
-# The list's filter choices and counts, and its "did you mean", are kept per process (portal.core.costly): with 10,000
-# entries they are most of the page's database time, and entries change far less often than
-# the plan is read.
+# The list's filter choices and counts, and its "did you mean", are kept per process
+# (portal.core.costly): with 10,000 entries they are most of the page's database time, and
+# entries change far less often than the plan is read.
 _facets = CostlyCache(size=64)
 _options = CostlyCache(size=16)
 _suggestions = CostlyCache(size=64)

@@ -11,7 +11,7 @@ from flask import current_app
 
 from portal.core.archives import check_archive
 from portal.core.exceptions import DomainError
-from portal.core.files import STORAGE_FULL, StorageFull
+from portal.core.files import save_or_refuse
 from portal.core.storage import store_for
 from portal.core.text import display_filename
 
@@ -127,15 +127,10 @@ def document_store():
 
 
 def save(checked):
-    """Keep the file under a random name and return that name. A store that is full or
-    refuses the write leaves nothing behind and raises StorageFull."""
-    stored_name, files = f"{secrets.token_hex(16)}.{checked.extension}", document_store()
-    try:
-        files.save(stored_name, checked.data)
-    except OSError as error:
-        files.delete(stored_name)
-        current_app.logger.error("Could not store an entry's document: %s", error.strerror)
-        raise StorageFull(STORAGE_FULL, field="file") from error
+    """Keep the file under a random name and return that name (StorageFull when the store
+    has no room: portal.core.files.save_or_refuse)."""
+    stored_name = f"{secrets.token_hex(16)}.{checked.extension}"
+    save_or_refuse(document_store(), stored_name, checked.data)
     return stored_name
 
 

@@ -324,6 +324,12 @@ def index_version():
     return get_index().version()
 
 
+def settled(version):
+    """Whether an `index_version()` names an index as it stands, not one being rebuilt (what
+    is worked out meanwhile comes from a stand-in and is not worth keeping)."""
+    return version[0] != "rebuilding"
+
+
 @_reads_organisations(lambda funder_key: 0.0)
 def funder_share(funder_key):
     """The share of indexed organisations that have worked for this funder or buyer."""

@@ -13,6 +13,8 @@ from portal.core.audit import AuditEvent
 from portal.core.mail import OutboxMessage
 from portal.pipeline import services
 from portal.pipeline.models import SOCIAL_VALUE_THEMES, Opportunity, uk_now
+from tests import stores
+from tests.stores import use_shared_store
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SOON = uk_now() + timedelta(days=20)
@@ -294,42 +296,11 @@ def test_documents_are_checked_stored_privately_and_downloaded_as_attachments(
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-class SharedStore:
-    """A file store every host would reach, as FILE_STORAGE names one: a dict for the test."""
-
-    def __init__(self, objects, full=False):
-        self.objects, self.full = objects, full
-
-    def save(self, name, data):
-        if self.full:
-            raise OSError(28, "No space left on device")
-        self.objects[name] = bytes(data)
-
-    def open(self, name):
-        if name not in self.objects:
-            raise FileNotFoundError(name)
-        return io.BytesIO(self.objects[name])
-
-    def delete(self, name):
-        self.objects.pop(name, None)
-
-    def exists(self, name):
-        return name in self.objects
-
-
-SHARED = {"objects": {}, "full": False}
-
-
-def shared_store(area, config):
-    assert area == "uploads"
-    return SharedStore(SHARED["objects"], SHARED["full"])
-
-
 @pytest.fixture
 def shared(app, uploads, monkeypatch):
-    monkeypatch.setitem(app.config, "FILE_STORAGE", f"{__name__}:shared_store")
-    SHARED.update(objects={}, full=False)
-    return SHARED
+    objects = use_shared_store(app, monkeypatch)
+    yield objects
+    assert stores.STATE["areas"] <= {"uploads"}
 
 
 def test_documents_go_to_the_configured_store_and_come_back_from_it(
@@ -338,10 +309,10 @@ def test_documents_go_to_the_configured_store_and_come_back_from_it(
     login(people["officer"])
     assert _upload(client, entry, "spec.pdf", PDF).status_code == 302
     document = db.session.get(Opportunity, entry.id).documents[0]
-    assert shared["objects"] == {document.stored_name: PDF} and not list(uploads.iterdir())
+    assert shared == {document.stored_name: PDF} and not list(uploads.iterdir())
     response = client.get(f"/forward-plan/{entry.id}/documents/{document.id}")
     assert response.status_code == 200 and response.data == PDF
-    shared["objects"].clear()  # lost from the store: a 404, not a 500
+    shared.clear()  # lost from the store: a 404, not a 500
     assert client.get(f"/forward-plan/{entry.id}/documents/{document.id}").status_code == 404
 
 
@@ -349,11 +320,11 @@ def test_a_full_store_refuses_a_document_clearly_and_keeps_nothing(
         client, login, people, db, shared):
     entry = _entry(people["leeds"], people["officer"])
     login(people["officer"])
-    shared["full"] = True
+    stores.STATE["full"] = True
     response = _upload(client, entry, "spec.pdf", PDF)
     page = response.get_data(as_text=True)  # the form again, its error summary saying why
     assert "govuk-error-summary" in page and "file store is full" in page
-    assert db.session.get(Opportunity, entry.id).documents == [] and shared["objects"] == {}
+    assert db.session.get(Opportunity, entry.id).documents == [] and shared == {}
 
 
 @pytest.mark.parametrize("name, shown, fallback", [

@@ -1,48 +1,20 @@
 """Uploaded files go through a small store interface (portal/core/storage.py): the local disk
 by default, or a store named by FILE_STORAGE that several hosts share."""
-import io
-
 import pytest
 
 from portal.core import backup, files
 from portal.core.exceptions import DomainError
 from portal.core.storage import LocalStore
-
-
-class SharedStore:
-    """A store every host would reach (here a dict kept for the test run): what FILE_STORAGE
-    names as "module:factory"."""
-
-    objects = {}
-
-    def save(self, name, data):
-        if name in self.objects:
-            raise FileExistsError(name)
-        self.objects[name] = bytes(data)
-
-    def open(self, name):
-        if name not in self.objects:
-            raise FileNotFoundError(name)
-        return io.BytesIO(self.objects[name])
-
-    def delete(self, name):
-        self.objects.pop(name, None)
-
-    def exists(self, name):
-        return name in self.objects
-
-
-def shared_store(area, config):
-    assert area == "evidence" and "FILE_STORAGE" in config
-    return SharedStore()
+from tests import stores
+from tests.stores import use_shared_store
 
 
 @pytest.fixture
-def shared(app):
-    app.config["FILE_STORAGE"] = f"{__name__}:shared_store"
-    yield SharedStore.objects
-    app.config["FILE_STORAGE"] = "local"
-    SharedStore.objects.clear()
+def shared(app, monkeypatch):
+    objects = use_shared_store(app, monkeypatch)
+    yield objects
+    assert stores.STATE["areas"] <= {"evidence"}
+    objects.clear()
 
 
 def test_the_local_store_keeps_bytes_and_never_overwrites(tmp_path):
