@@ -108,7 +108,7 @@ def init_app(app):
         try:
             db.session.close()
         except DBAPIError:
-            db.session.invalidate()
+            db.session().invalidate()  # the request's own session: the scoped proxy has no invalidate
 
     @app.errorhandler(Exception)
     def unhandled(error):
