@@ -108,7 +108,7 @@ def init_app(app):
         try:
             db.session.close()
         except DBAPIError:
-            db.session().invalidate()  # the request's own session: the scoped proxy has no invalidate
+            db.session().invalidate()  # the request's session; the scoped proxy has none
 
     @app.errorhandler(Exception)
     def unhandled(error):
