@@ -241,8 +241,10 @@ def _accounts(scale, supplier_ids, buyer_ids):
 
 def _after_bulk_load():
     """Rows were given their ids, so PostgreSQL's sequences must move past them for the rows
-    the portal adds later; and the planner needs the tables' statistics now, not whenever
-    autovacuum gets round to them (until then it takes 100,000 rows for a hundred)."""
+    the portal adds later; and the planner needs the tables' statistics and visibility maps
+    now, not whenever autovacuum gets round to them (until then it takes 100,000 rows for a
+    hundred, and a count reads every row of a table instead of an index: 4.7 ms instead of
+    1.6 for the plan's entries)."""
     if db.engine.dialect.name != "postgresql":
         return
     for table in ("organisation", "opportunity"):
@@ -250,7 +252,7 @@ def _after_bulk_load():
                                 f"(SELECT max(id) FROM {table}))"))
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("ANALYZE"))
+        connection.execute(text("VACUUM ANALYZE"))
 
 
 def is_built(scale, marker):

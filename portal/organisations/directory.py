@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.core.costly import CostlyCache
 from portal.core.exceptions import DomainError
+from portal.core.sql import among
 from portal.extensions import db
 from portal.organisations.models import (
     INCOME_BANDS, ORG_TYPES, Organisation, organisation_area, organisation_cpv,
@@ -146,12 +147,12 @@ def _conditions(query, ranked=None):
     if query.cpv:
         conditions["cpv"] = in_category_condition(query.cpv)
     if query.tier:
-        conditions["tier"] = Organisation.id.in_(sorted(
+        conditions["tier"] = among(Organisation.id, sorted(
             org_id for org_id, standing in accredited_standings().items()
             if standing.tier >= int(query.tier)))
     if query.q:
-        conditions["q"] = Organisation.id.in_(
-            directory_search_ids(query.q) if ranked is None else ranked)
+        conditions["q"] = among(
+            Organisation.id, directory_search_ids(query.q) if ranked is None else ranked)
     return conditions
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Table, Text,
+    BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text,
     UniqueConstraint,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -149,7 +149,9 @@ class Opportunity(TimestampMixin, db.Model):
     """One entry in a commissioner's forward plan."""
 
     __tablename__ = "opportunity"
-    __table_args__ = (UniqueConstraint("organisation_id", "reference"),)
+    # The plan lists the most recently changed entries first: read from the index, in reverse.
+    __table_args__ = (UniqueConstraint("organisation_id", "reference"),
+                      Index("ix_opportunity_plan_order", "updated_at", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(

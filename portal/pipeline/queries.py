@@ -10,6 +10,7 @@ from portal.core.change_log import IndexChange
 from portal.core.costly import CostlyCache
 from portal.core.exceptions import DomainError
 from portal.core.routing import as_id
+from portal.core.sql import among
 from portal.extensions import db
 from portal.organisations.directory import (
     area_and_inside, area_facet, better_search, cpv_facet, description_snippets, filters_key,
@@ -138,7 +139,7 @@ def text_search_condition(q):
     """Free-text matching through the forward-plan index (titles, descriptions, outcomes, lots
     and buyer, stemmed), every word required, as the API and saved searches read it: the
     other filters still apply in SQL."""
-    return Opportunity.id.in_(search_opportunity_ids(q))
+    return among(Opportunity.id, search_opportunity_ids(q))
 
 
 def plan_search_ids(query):
@@ -216,7 +217,7 @@ def _conditions(query, text_ids=None):
     index found for the free text (looked up when not given)."""
     conditions = {
         "q": lambda v: text_search_condition(v) if text_ids is None
-        else Opportunity.id.in_(text_ids),
+        else among(Opportunity.id, text_ids),
         "cpv": _cpv_condition, "area": _area_condition,
         "value_band": _value_condition, "closing_within": _closing_condition,
         "buyer": lambda v: Opportunity.organisation_id == int(v),
