@@ -27,6 +27,8 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'pathfinder.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # On PostgreSQL, connecting gives up after this many seconds (0: never).
+    DATABASE_CONNECT_TIMEOUT = _env_int("DATABASE_CONNECT_TIMEOUT", 5)
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search"))
     SEARCH_ENABLED = True
     # A rebuild of an index on disk uses this many processes (one per core, at most four)

@@ -26,10 +26,23 @@ def create_app(config=None):
     return app
 
 
+def _limit_connecting(config):
+    """A PostgreSQL host that drops packets, rather than refusing them, would hold every
+    request waiting to connect (and its worker thread) for minutes; give up after
+    DATABASE_CONNECT_TIMEOUT seconds instead, so the person gets the 503 page."""
+    seconds = config.get("DATABASE_CONNECT_TIMEOUT")
+    if not seconds or not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    options["connect_args"] = {"connect_timeout": seconds, **options.get("connect_args", {})}
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def _configure(app, config):
     if config is None:
         config = CONFIGS[os.environ.get("PORTAL_ENV", "development")]
     app.config.from_object(config() if isinstance(config, type) else config)
+    _limit_connecting(app.config)
     app.jinja_loader = ChoiceLoader([
         app.jinja_loader,
         PrefixLoader({
