@@ -1,6 +1,7 @@
 """Several web workers edit profiles at once; the search index loses no update.
 
-The portal runs under gunicorn with 4 workers against a database of its own. Twenty people make
+The portal runs under gunicorn with 4 workers of 4 threads (production's threads per worker)
+against a database of its own. Twenty people make
 200 profile edits between them, 20 at a time; every edit must succeed, and afterwards
 `flask search check` must report no drift between the index and the database.
 """
@@ -43,7 +44,7 @@ def server(portal_env):
     assert setup.returncode == 0, setup.stderr
     org_ids = [int(i) for i in setup.stdout.strip().splitlines()[-1].split(",")]
     assert flask(portal_env, "search", "rebuild").returncode == 0
-    gunicorn = Gunicorn(portal_env, workers=WORKERS)
+    gunicorn = Gunicorn(portal_env, workers=WORKERS, threads=4)
     yield gunicorn, org_ids
     gunicorn.stop()
 
