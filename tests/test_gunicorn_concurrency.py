@@ -1,9 +1,9 @@
 """Several web workers edit profiles at once; the search index loses no update.
 
 The portal runs under gunicorn with 4 workers of 4 threads (production's threads per worker)
-against a database of its own. Twenty people make
-200 profile edits between them, 20 at a time; every edit must succeed, and afterwards
-`flask search check` must report no drift between the index and the database.
+against a database of its own. Twenty people make 200 profile edits between them, 20 at a
+time; every edit must succeed, and afterwards `flask search check` must report no drift
+between the index and the database.
 """
 import subprocess
 import sys
