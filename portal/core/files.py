@@ -10,7 +10,6 @@ and the applications it was given to as evidence), so it is deleted only when no
 """
 import hashlib
 import io
-import os
 import re
 import secrets
 import zipfile
@@ -130,9 +129,8 @@ STORAGE_FULL = ("The portal could not save your file because its file store is f
 
 
 def store(data):
-    """Write `data` under a new random name and return (stored name, sha256). A write that fails
-    part way (the disk is full) leaves no file behind, rolls back the session's change (which
-    would otherwise name a missing file) and raises StorageFull."""
+    """Write `data` under a new random name and return (stored name, sha256); a full store
+    refuses it as `save_or_refuse` says."""
     stored_name = secrets.token_hex(16)
     save_or_refuse(evidence_store(), stored_name, data)
     return stored_name, hashlib.sha256(data).hexdigest()
