@@ -551,6 +551,21 @@ def test_the_list_filters_by_category_area_value_and_closing(client, people, db)
     assert "govuk-error-summary" in page and "Choose an area" in page
 
 
+def test_an_open_entry_past_its_closing_time_says_tenders_closed_not_days_left(client, people,
+                                                                              db):
+    soon = _entry(people["leeds"], people["officer"], status="open", title="Tomorrow",
+                  closing_at=_later(1))
+    gone = _entry(people["leeds"], people["officer"], status="open", title="Gone",
+                  closing_at=_later(5))
+    gone.closing_at = _later(-118)  # the buyer has not started evaluation yet
+    db.session.commit()
+    page = client.get("/forward-plan").get_data(as_text=True)
+    assert "1 day left" in page and "-118" not in page
+    entry = client.get(f"/forward-plan/{gone.id}").get_data(as_text=True)
+    assert "Tenders closed at" in entry and "Tenders close at" not in entry
+    assert soon.closes_in_days == 1
+
+
 def test_the_list_paginates_and_sorts(client, people, app):
     for n in range(23):
         _entry(people["leeds"], people["officer"], title=f"Entry {n:02d}")
