@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 
 from config import TestingConfig
 from portal import create_app
-from portal.extensions import db as _db
+from portal.extensions import db as _db, limiter
 from tests import factories
 
 REFERENCE_TABLES = {"cpv_code", "area", "area_cover", "vocabulary_term"}
@@ -112,6 +112,15 @@ def _clean_tables(request, app):
         app.extensions["search_index"].rebuild([])
         if app.extensions.get("opportunity_index") is not None:
             app.extensions["opportunity_index"].rebuild([])
+
+
+@pytest.fixture(autouse=True)
+def _limiter_as_it_was():
+    """The rate limiter is one object for every app, so building an app with limits on (to test
+    them) switches them on for the tests that follow: switch it back."""
+    enabled = limiter.enabled
+    yield
+    limiter.enabled = enabled
 
 
 @pytest.fixture

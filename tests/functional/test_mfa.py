@@ -14,7 +14,7 @@ from portal.accounts import totp
 from portal.accounts.models import RecoveryCode, User
 from portal.core.audit import AuditEvent
 from portal.core.mail import OutboxMessage
-from portal.extensions import db, limiter
+from portal.extensions import db
 from tests.conftest import sign_in
 from tests.factories import PASSWORD
 
@@ -321,10 +321,8 @@ class RateLimited(TestingConfig):
     LOGIN_LIMIT_PER_ACCOUNT = "3 per minute"
 
 
-def test_wrong_codes_are_rate_limited_per_account(client, login, person, clock, monkeypatch):
+def test_wrong_codes_are_rate_limited_per_account(client, login, person, clock):
     secret, _codes = _with_mfa(client, login, person, clock)
-    # The limiter is one object for every app: switch it back off for the tests that follow.
-    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
     limited = create_app(RateLimited).test_client()
     sign_in(limited, person.email)
     wrong = _wrong(secret, clock)
